@@ -1,0 +1,99 @@
+import Foundation
+public import Logging
+public import PQ
+
+/// The server's way into PostgreSQL: every request runs in its own transaction under an
+/// unprivileged role, with its tenant and principal set transaction-locally, so a pooled
+/// connection never carries one request's identity into the next.
+public final class CRMDatabase: Sendable {
+    public let pool: PQPool
+    public let logger: Logger
+
+    public init(pool: PQPool, logger: Logger) {
+        self.pool = pool
+        self.logger = logger
+    }
+
+    /// Runs `body` in a transaction as `principal`. Errors come back as `CRMError`.
+    ///
+    /// A connection that turns out to be dead at the first statement (nothing has been done yet)
+    /// is replaced once, so the first request after a database restart does not fail.
+    public func run<T: Sendable>(
+        as principal: Principal,
+        deadline: Duration? = nil,
+        _ body: @escaping @Sendable (PQConnection) throws -> T
+    ) async throws(CRMError) -> T {
+        for attempt in 0..<2 {
+            do {
+                return try await pool.withConnection(deadline: deadline) { conn in
+                    try Self.enter(conn, as: principal)
+                    do {
+                        let value = try body(conn)
+                        try conn.execute(unsafeSQL: "COMMIT")
+                        return value
+                    } catch {
+                        if conn.isHealthy && conn.inTransaction { try? conn.execute(unsafeSQL: "ROLLBACK") }
+                        throw error
+                    }
+                }
+            } catch let error as EnterFailure where attempt == 0 && error.underlying.code == .connectionLost {
+                logger.info("replacing a connection that died while idle")
+                continue
+            } catch let error as EnterFailure {
+                throw CRMError(error.underlying)
+            } catch {
+                if let pq = error as? PQError, pq.sqlState == nil || pq.sqlState?.hasPrefix("CR") == false {
+                    logger.error("database error", metadata: ["error": "\(pq.debugDescription)"])
+                }
+                throw CRMError.from(error)
+            }
+        }
+        throw CRMError(.databaseUnavailable, "database unavailable, retry later")
+    }
+
+    /// Runs `body` as the server's own login role (no tenant): for authentication only.
+    public func runUnscoped<T: Sendable>(_ body: @escaping @Sendable (PQConnection) throws -> T) async throws(CRMError) -> T {
+        do {
+            return try await pool.withConnection { conn in try body(conn) }
+        } catch {
+            throw CRMError.from(error)
+        }
+    }
+
+    /// Looks an API key up; nil when it is unknown or revoked.
+    public func authenticate(key: String) async throws(CRMError) -> Principal? {
+        try await runUnscoped { conn in
+            let rows = try conn.query("""
+                select principal_id, key_id, kind, tenant_id, tenant_slug, partner_id, partner_slug, app_role, display_name
+                from crm.authenticate(\(key))
+                """)
+            guard let row = rows.first else { return nil }
+            guard let kind = Principal.Kind(rawValue: try row.get("kind")) else { return nil }
+            return Principal(
+                id: try row.get("principal_id"), keyID: try row.get("key_id"), kind: kind,
+                tenantID: try row.optional("tenant_id"), tenantSlug: try row.optional("tenant_slug"),
+                partnerID: try row.optional("partner_id"), partnerSlug: try row.optional("partner_slug"),
+                appRole: try row.get("app_role"), displayName: try row.optional("display_name") ?? "")
+        }
+    }
+
+    struct EnterFailure: Error { let underlying: PQError }
+
+    /// BEGIN, check the key and its principal are still valid, and take on its role and scope.
+    /// `crm.enter_request` runs before the role switch, as the login role.
+    static func enter(_ conn: PQConnection, as p: Principal) throws {
+        do {
+            try conn.execute(unsafeSQL: "BEGIN")
+        } catch {
+            throw EnterFailure(underlying: error)
+        }
+        try conn.query("""
+            select crm.enter_request(\(p.keyID)),
+                   set_config('crm.tenant_id', \(p.tenantID?.uuidString.lowercased() ?? ""), true),
+                   set_config('crm.partner_id', \(p.partnerID?.uuidString.lowercased() ?? ""), true),
+                   set_config('crm.principal_id', \(p.id.uuidString.lowercased()), true),
+                   set_config('crm.app_role', \(p.appRole), true),
+                   set_config('role', \(p.kind.databaseRole), true)
+            """)
+    }
+}

@@ -1,0 +1,96 @@
+public import Foundation
+public import Logging
+public import PQ
+
+/// Applies `SQL/migrations/*.sql` once each, in name order, each in its own transaction and
+/// recorded with a SHA-256 checksum; then re-applies every `SQL/repeatable/*.sql` (views and
+/// functions that are safe to recreate). Refuses to run when an applied migration has changed.
+public struct Migrator: Sendable {
+    public struct Report: Sendable, Equatable {
+        public var applied: [String] = []
+        public var repeatable: [String] = []
+    }
+
+    public let directory: URL
+    public let logger: Logger
+
+    public init(directory: URL, logger: Logger) {
+        self.directory = directory
+        self.logger = logger
+    }
+
+    struct File {
+        let name: String
+        let text: String
+    }
+
+    func files(in sub: String) throws -> [File] {
+        let dir = directory.appendingPathComponent(sub)
+        guard FileManager.default.fileExists(atPath: dir.path) else { return [] }
+        return try FileManager.default.contentsOfDirectory(atPath: dir.path)
+            .filter { $0.hasSuffix(".sql") }
+            .sorted()
+            .map { File(name: $0, text: try String(contentsOf: dir.appendingPathComponent($0), encoding: .utf8)) }
+    }
+
+    /// Applies what is pending (blocking; run off the event loops).
+    public func migrate(_ conn: PQConnection) throws -> Report {
+        let migrations = try files(in: "migrations")
+        guard !migrations.isEmpty else { throw CRMError(.internalError, "no migrations found in \(directory.path)/migrations") }
+        try conn.execute(unsafeSQL: """
+            create schema if not exists crm_meta;
+            create table if not exists crm_meta.schema_migration (
+                name text primary key,
+                checksum text not null,
+                applied_at timestamptz not null default now()
+            );
+            """)
+        // One migrator at a time (two servers starting together).
+        try conn.query("select pg_advisory_lock(hashtext('crm.migrate'))")
+        defer { _ = try? conn.query("select pg_advisory_unlock(hashtext('crm.migrate'))") }
+
+        let applied = try verify(conn, migrations)
+        var report = Report()
+        for file in migrations where applied[file.name] == nil {
+            logger.info("applying migration", metadata: ["file": "\(file.name)"])
+            try conn.transaction { c in
+                try c.execute(unsafeSQL: file.text)
+                try c.query("insert into crm_meta.schema_migration (name, checksum) values (\(file.name), \(Self.checksum(file.text)))")
+            }
+            report.applied.append(file.name)
+        }
+        for file in try files(in: "repeatable") {
+            try conn.transaction { c in try c.execute(unsafeSQL: file.text) }
+            report.repeatable.append(file.name)
+        }
+        return report
+    }
+
+    /// Checks that every applied migration is still on disk, unchanged. Returns name → checksum.
+    @discardableResult
+    public func verify(_ conn: PQConnection) throws -> [String: String] {
+        try verify(conn, try files(in: "migrations"))
+    }
+
+    func verify(_ conn: PQConnection, _ migrations: [File]) throws -> [String: String] {
+        let exists = try conn.query("select to_regclass('crm_meta.schema_migration') is not null as ok")
+        guard try exists[0].get("ok", as: Bool.self) else { return [:] }
+        var applied: [String: String] = [:]
+        for row in try conn.query("select name, checksum from crm_meta.schema_migration") {
+            applied[try row.get("name")] = try row.get("checksum")
+        }
+        let onDisk = Dictionary(uniqueKeysWithValues: migrations.map { ($0.name, $0) })
+        for (name, sum) in applied.sorted(by: { $0.key < $1.key }) {
+            guard let file = onDisk[name] else {
+                throw CRMError(.internalError, "migration \(name) was applied but is missing from \(directory.path)/migrations")
+            }
+            guard Self.checksum(file.text) == sum else {
+                throw CRMError(.internalError, "migration \(name) has changed since it was applied; write a new migration instead")
+            }
+        }
+        return applied
+    }
+
+    /// SHA-256 of the file text, hex; deterministic across machines.
+    static func checksum(_ text: String) -> String { SHA256.hex(Array(text.utf8)) }
+}

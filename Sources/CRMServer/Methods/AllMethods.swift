@@ -1,0 +1,10 @@
+/// The registry of every method this server answers. Each area adds its group here.
+public enum AllMethods {
+    public static func registry() -> MethodRegistry {
+        MethodRegistry([
+            ServerMethods.all(),
+            AuthMethods.all(),
+            StaffMethods.all(),
+        ])
+    }
+}

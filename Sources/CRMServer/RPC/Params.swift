@@ -1,0 +1,83 @@
+public import CRMCore
+public import Foundation
+public import PQ
+
+/// Validated params with typed accessors. Validation has already checked every declared field's
+/// type, so these accessors only decide between present and absent.
+public struct Params: Sendable {
+    public let object: JSONObject
+
+    init(_ object: JSONObject) { self.object = object }
+
+    public func has(_ name: String) -> Bool {
+        guard let v = object[name] else { return false }
+        return !v.isNull
+    }
+
+    public func string(_ name: String) -> String? { object[name]?.stringValue }
+
+    public func requiredString(_ name: String) throws(CRMError) -> String {
+        guard let s = string(name) else { throw CRMError.invalidParams(name, "is required") }
+        return s
+    }
+
+    public func int(_ name: String) -> Int? { object[name]?.int64Value.map(Int.init) }
+
+    public func bool(_ name: String) -> Bool? { object[name]?.boolValue }
+
+    /// An id parameter as the digits PostgreSQL's bigint parses.
+    public func id(_ name: String) -> Int64? { object[name].flatMap(IDText.normalise).flatMap { Int64($0) } }
+
+    public func requiredID(_ name: String) throws(CRMError) -> Int64 {
+        guard let v = id(name) else { throw CRMError.invalidParams(name, "is required") }
+        return v
+    }
+
+    /// An amount as exact decimal text.
+    public func decimal(_ name: String) -> PQDecimal? {
+        switch object[name] {
+        case .string(let s)?: return PQDecimal(s)
+        case .number(let n)?: return PQDecimal(n)
+        default: return nil
+        }
+    }
+
+    /// A nested value serialized back to JSON text, for a `jsonb` parameter.
+    public func jsonText(_ name: String) -> PQJSON? {
+        guard let v = object[name], !v.isNull else { return nil }
+        return PQJSON(v.serialized)
+    }
+
+    public func stringArray(_ name: String) -> [String]? {
+        guard case .array(let items)? = object[name] else { return nil }
+        return items.compactMap(\.stringValue)
+    }
+
+    public func uuid(_ name: String) -> UUID? { string(name).flatMap(UUID.init(uuidString:)) }
+
+    /// The page size, defaulting and capped.
+    public var limit: Int { min(int("limit") ?? Paging.defaultLimit, Paging.maxLimit) }
+}
+
+/// Keyset paging: a cursor is the last key of the previous page, base64url-encoded so clients
+/// treat it as opaque. No method returns an unbounded list.
+public enum Paging {
+    public static let defaultLimit = 50
+    public static let maxLimit = 500
+
+    public static func encode(_ key: String) -> String {
+        Data(key.utf8).base64EncodedString()
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
+            .replacingOccurrences(of: "=", with: "")
+    }
+
+    public static func decode(_ cursor: String?) throws(CRMError) -> String? {
+        guard let cursor else { return nil }
+        var s = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
+        while s.count % 4 != 0 { s += "=" }
+        guard let data = Data(base64Encoded: s), let key = String(data: data, encoding: .utf8) else {
+            throw CRMError.invalidParams("cursor", "is not a cursor this server issued")
+        }
+        return key
+    }
+}

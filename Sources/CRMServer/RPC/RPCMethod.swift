@@ -1,0 +1,72 @@
+public import CRMCore
+public import Logging
+public import PQ
+
+/// Who may call a method.
+public enum Access: Sendable {
+    /// Before login too (`auth.login`, `rpc.discover`, `server.ping`).
+    case anyone
+    /// A logged-in principal whose access role is in the set.
+    case roles(Set<String>)
+
+    public static let unitRoles: Set<String> = ["manager", "agent", "marketing", "director", "viewer", "designer"]
+    /// Unit roles that may change data (a viewer only reads).
+    public static let unitWriters: Set<String> = unitRoles.subtracting(["viewer"])
+    public static let unit = Access.roles(unitRoles)
+    public static let unitWrite = Access.roles(unitWriters)
+    public static let admin = Access.roles(["admin"])
+    public static let partner = Access.roles(["partner"])
+    public static let anyPrincipal = Access.roles(unitRoles.union(["admin", "partner"]))
+
+    var roleList: [String] {
+        switch self {
+        case .anyone: return ["anyone"]
+        case .roles(let r): return r.sorted()
+        }
+    }
+}
+
+/// One method of the protocol: its declaration and its handler, in one place, so the OpenRPC
+/// document is built from exactly what the server does.
+public struct RPCMethod: Sendable {
+    public typealias Handler = @Sendable (Params, RequestContext) async throws -> JSON
+
+    public let name: String
+    public let summary: String
+    public let params: [ParamSpec]
+    public let access: Access
+    /// Later lines on the connection wait for this one (login and logout change the session).
+    public let sequential: Bool
+    public let handler: Handler
+
+    public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false, handler: @escaping Handler) {
+        self.name = name
+        self.summary = summary
+        self.params = params
+        self.access = access
+        self.sequential = sequential
+        self.handler = handler
+    }
+}
+
+/// What a handler gets besides its params: the session, a logger with the request id, and a
+/// way to run SQL as the caller.
+public struct RequestContext: Sendable {
+    public let session: Session
+    public let principal: Principal?
+    public let requestID: String
+    public let logger: Logger
+    public let services: ServerServices
+
+    /// Runs `body` in a transaction under the caller's database role and tenant.
+    public func db<T: Sendable>(_ body: @escaping @Sendable (PQConnection) throws -> T) async throws(CRMError) -> T {
+        guard let principal else { throw CRMError(.unauthenticated, "log in first with auth.login") }
+        return try await services.database.run(as: principal, deadline: services.limits.requestDeadline, body)
+    }
+
+    /// Runs a statement whose single `json` column PostgreSQL built, and passes its text through.
+    public func json(_ query: PQQuery) async throws(CRMError) -> JSON {
+        let text: String? = try await db { conn in try conn.query(query).first?.optional("json") }
+        return text.map(JSON.raw) ?? .null
+    }
+}

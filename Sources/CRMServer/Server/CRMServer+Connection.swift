@@ -1,0 +1,65 @@
+import CRMCore
+import Logging
+import NIOCore
+
+extension CRMServer {
+    /// Serves one connection: reads lines, runs up to `maxInFlightPerConnection` requests at once
+    /// (answers may leave out of order), and writes answers through one writer task. Errors here
+    /// end this connection only.
+    func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, dispatcher: Dispatcher) async {
+        let limits = services.limits
+        let (accepted, id) = connections.add(connection.channel, limit: limits.maxConnections)
+        defer { connections.remove(connection.channel) }
+        let allocator = connection.channel.allocator
+        guard accepted else {
+            let refusal = RPCResponse.error(id: nil, CRMError(.rateLimited, "too many connections, retry later", reason: "connections"))
+            try? await connection.executeThenClose { _, outbound in
+                try await outbound.write(RPCResponse.line(refusal, allocator: allocator))
+            }
+            return
+        }
+        let session = Session(connectionID: id)
+        var log = logger
+        log[metadataKey: "connection"] = "\(id)"
+        let connectionLogger = log
+
+        do {
+            try await connection.executeThenClose { inbound, outbound in
+                let (answers, sink) = AsyncStream<ByteBuffer?>.makeStream()
+                let slots = AsyncSemaphore(limits.maxInFlightPerConnection)
+                @Sendable func emit(_ json: JSON?) {
+                    guard let json else { sink.yield(nil); return }
+                    sink.yield(RPCResponse.line(json, allocator: allocator))
+                }
+                try await withThrowingTaskGroup(of: Void.self) { outer in
+                    outer.addTask {
+                        // The single writer: a slot is freed once its answer is handed to the socket.
+                        for await buffer in answers {
+                            if let buffer { try await outbound.write(buffer) }
+                            slots.signal()
+                        }
+                    }
+                    try await withThrowingDiscardingTaskGroup { requests in
+                        for try await frame in inbound {
+                            await slots.wait()
+                            guard case .line(let bytes) = frame else {
+                                emit(RPCResponse.error(id: nil, CRMError(.lineTooLong, "line too long: the limit is \(limits.maxLineBytes) bytes")))
+                                break
+                            }
+                            let line = IncomingLine(bytes)
+                            if dispatcher.isSequential(line) {
+                                emit(await dispatcher.respond(to: line, session: session))
+                            } else {
+                                requests.addTask { emit(await dispatcher.respond(to: line, session: session)) }
+                            }
+                        }
+                    }
+                    sink.finish()
+                    try await outer.waitForAll()
+                }
+            }
+        } catch {
+            connectionLogger.debug("connection ended", metadata: ["error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,25 @@
+public import CRMCore
+import Synchronization
+
+/// One TCP connection's state: who logged in on it.
+public final class Session: Sendable {
+    public let connectionID: UInt64
+    private let state = Mutex<Principal?>(nil)
+    private let requests = Atomic<UInt64>(0)
+
+    init(connectionID: UInt64) {
+        self.connectionID = connectionID
+    }
+
+    public var principal: Principal? { state.withLock { $0 } }
+
+    func login(_ principal: Principal) { state.withLock { $0 = principal } }
+
+    func logout() { state.withLock { $0 = nil } }
+
+    /// "c12-r7": connection 12, request 7; carried in every log line of the request.
+    func nextRequestID() -> String {
+        let n = requests.add(1, ordering: .relaxed).newValue
+        return "c\(connectionID)-r\(n)"
+    }
+}

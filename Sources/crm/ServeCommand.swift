@@ -1,0 +1,83 @@
+import ArgumentParser
+import CRMCore
+import CRMServer
+import Foundation
+import Logging
+import PQ
+import ServiceLifecycle
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the JSON-RPC protocol over TCP until SIGTERM or SIGINT.")
+
+    @Option(help: "HOST:PORT to listen on (default $CRM_LISTEN or 127.0.0.1:7878).")
+    var listen: String?
+
+    @Option(help: "Folder holding the SQL files, checked against the applied migrations.")
+    var sqlDir: String?
+
+    @Option(help: "Database connections in the pool (default $CRM_POOL_SIZE or 16).")
+    var poolSize: Int?
+
+    func run() async throws {
+        let logger = Env.logger("crm")
+        let (host, port) = try parseListen(listen ?? Env.get("CRM_LISTEN") ?? "127.0.0.1:7878")
+        let url = try Env.databaseURL()
+
+        // Refuse to serve a database whose applied migrations differ from the files shipped.
+        let migrator = Migrator(directory: Env.sqlDirectory(sqlDir), logger: logger)
+        do { try withDatabase { try migrator.verify($0) } } catch { fail(error) }
+
+        let pool = PQPool(
+            configuration: .init(
+                url: url,
+                maxConnections: poolSize ?? Env.int("CRM_POOL_SIZE", default: 16),
+                checkoutTimeout: .milliseconds(Env.int("CRM_POOL_TIMEOUT_MS", default: 5_000))),
+            logger: logger)
+        let services = ServerServices(
+            database: CRMDatabase(pool: pool, logger: logger),
+            limits: ServerLimits.fromEnvironment(),
+            registry: AllMethods.registry())
+        let server = CRMServer(host: host, port: port, services: services, logger: logger)
+        let group = ServiceGroup(configuration: .init(
+            services: [.init(service: PoolService(pool: pool)), .init(service: server)],
+            gracefulShutdownSignals: [.sigterm, .sigint],
+            cancellationSignals: [],
+            logger: logger))
+        try await group.run()
+    }
+}
+
+func parseListen(_ text: String) throws -> (String, Int) {
+    guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
+        throw ValidationError("--listen must be HOST:PORT, got \(text)")
+    }
+    return (String(text[..<colon]), port)
+}
+
+/// Keeps the pool open while the server runs and closes it after the server has stopped.
+struct PoolService: Service {
+    let pool: PQPool
+
+    func run() async throws {
+        try? await gracefulShutdown()
+        await pool.shutdown()
+    }
+}
+
+extension ServerLimits {
+    /// Limits from the environment (CRM_MAX_LINE_BYTES, CRM_MAX_CONNECTIONS, CRM_MAX_IN_FLIGHT,
+    /// CRM_IDLE_TIMEOUT_S, CRM_REQUEST_TIMEOUT_MS, CRM_RATE_LIMIT, CRM_RATE_BURST).
+    static func fromEnvironment() -> ServerLimits {
+        var l = ServerLimits()
+        l.maxLineBytes = Env.int("CRM_MAX_LINE_BYTES", default: l.maxLineBytes)
+        l.maxConnections = Env.int("CRM_MAX_CONNECTIONS", default: l.maxConnections)
+        l.maxInFlightPerConnection = Env.int("CRM_MAX_IN_FLIGHT", default: l.maxInFlightPerConnection)
+        l.idleTimeout = .seconds(Env.int("CRM_IDLE_TIMEOUT_S", default: 300))
+        l.requestDeadline = .milliseconds(Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000))
+        l.rateLimitPerSecond = Env.double("CRM_RATE_LIMIT", default: l.rateLimitPerSecond)
+        l.rateLimitBurst = Env.double("CRM_RATE_BURST", default: l.rateLimitBurst)
+        return l
+    }
+}

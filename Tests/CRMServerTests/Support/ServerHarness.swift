@@ -1,0 +1,77 @@
+import CRMCore
+@testable import CRMServer
+import CRMTestSupport
+import Foundation
+import Logging
+import NIOCore
+import PQ
+import ServiceLifecycle
+
+/// A real server on 127.0.0.1 port 0 over a freshly migrated database, for protocol tests.
+final class ServerHarness: @unchecked Sendable {
+    let db: TestDatabase
+    let pool: PQPool
+    let server: CRMServer
+    let group: ServiceGroup
+    let running: Task<Void, any Error>
+    let port: Int
+
+    static func start(_ label: String, limits: ServerLimits = ServerLimits(), poolSize: Int = 8) async throws -> ServerHarness {
+        let db = try TestDatabase.migrated(label)
+        var logger = Logger(label: "test.server")
+        logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
+        let pool = PQPool(configuration: .init(url: db.url, maxConnections: poolSize, checkoutTimeout: .seconds(5)), logger: logger)
+        let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger), limits: limits, registry: AllMethods.registry())
+        let server = CRMServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+        let running = Task { try await group.run() }
+        let address = try await server.listeningAddress()
+        return ServerHarness(db: db, pool: pool, server: server, group: group, running: running, port: address.port!)
+    }
+
+    private init(db: TestDatabase, pool: PQPool, server: CRMServer, group: ServiceGroup, running: Task<Void, any Error>, port: Int) {
+        self.db = db
+        self.pool = pool
+        self.server = server
+        self.group = group
+        self.running = running
+        self.port = port
+    }
+
+    /// Graceful shutdown, then the pool, then the database.
+    func stop() async {
+        await group.triggerGracefulShutdown()
+        _ = try? await running.value
+        await pool.shutdown()
+        db.drop()
+    }
+
+    func client() throws -> TestClient { try TestClient(port: port) }
+
+    /// Runs SQL as the superuser on the test database.
+    func sql(_ body: (PQConnection) throws -> Void) throws {
+        let conn = try db.connect()
+        try body(conn)
+    }
+
+    func createTenant(_ slug: String) throws {
+        try sql { try AdminOperations.createTenant($0, slug: slug, name: slug.capitalized) }
+    }
+
+    func createPartner(_ slug: String) throws {
+        try sql { try AdminOperations.createPartner($0, slug: slug, name: slug.capitalized) }
+    }
+
+    func key(_ holder: AdminOperations.Holder) throws -> String {
+        let conn = try db.connect()
+        return try AdminOperations.issueKey(conn, for: holder)
+    }
+
+    /// A client already logged in with a new key for `holder`.
+    func loggedIn(_ holder: AdminOperations.Holder) throws -> TestClient {
+        let c = try client()
+        let response = try c.call("auth.login", ["key": .string(try key(holder))])
+        guard response["result"] != nil else { throw TestClient.Failure("login failed: \(response.serialized)") }
+        return c
+    }
+}
