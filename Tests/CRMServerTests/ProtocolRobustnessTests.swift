@@ -13,6 +13,7 @@ final class ProtocolRobustnessTests: XCTestCase {
         Task {
             var limits = ServerLimits()
             limits.maxLineBytes = 64 * 1024
+            limits.shutdownGrace = .seconds(2)
             harness = try! await ServerHarness.start("robust", limits: limits, poolSize: 8)
             try! harness.createTenant("robust-a")
             try! harness.createPartner("robust-p")

@@ -38,6 +38,7 @@ public struct Migrator: Sendable {
         let migrations = try files(in: "migrations")
         guard !migrations.isEmpty else { throw CRMError(.internalError, "no migrations found in \(directory.path)/migrations") }
         try conn.execute(unsafeSQL: """
+            set client_min_messages = warning;
             create schema if not exists crm_meta;
             create table if not exists crm_meta.schema_migration (
                 name text primary key,
@@ -55,6 +56,8 @@ public struct Migrator: Sendable {
             logger.info("applying migration", metadata: ["file": "\(file.name)"])
             try conn.transaction { c in
                 try c.execute(unsafeSQL: file.text)
+                // Files switch to crm_owner; the bookkeeping belongs to the migrating role.
+                try c.execute(unsafeSQL: "reset role")
                 try c.query("insert into crm_meta.schema_migration (name, checksum) values (\(file.name), \(Self.checksum(file.text)))")
             }
             report.applied.append(file.name)

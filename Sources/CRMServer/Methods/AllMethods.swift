@@ -5,6 +5,7 @@ public enum AllMethods {
             ServerMethods.all(),
             AuthMethods.all(),
             StaffMethods.all(),
+            CustomerMethods.all(),
         ])
     }
 }

@@ -34,8 +34,18 @@ extension CRMServer {
                 try await withThrowingTaskGroup(of: Void.self) { outer in
                     outer.addTask {
                         // The single writer: a slot is freed once its answer is handed to the socket.
+                        // After a failed write (the peer is gone) it keeps draining, so the reader
+                        // never waits for a slot that would not come back.
+                        var writable = true
                         for await buffer in answers {
-                            if let buffer { try await outbound.write(buffer) }
+                            if let buffer, writable {
+                                do {
+                                    try await outbound.write(buffer)
+                                } catch {
+                                    writable = false
+                                    connection.channel.close(promise: nil)
+                                }
+                            }
                             slots.signal()
                         }
                     }

@@ -62,6 +62,8 @@ public final class CRMServer: Service, Sendable {
                 .serverChannelOption(.backlog, value: 4096)
                 .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
                 .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+                // A client that half-closes after its last request (nc -q, shutdown(SHUT_WR)) still gets its answers.
+                .childChannelOption(.allowRemoteHalfClosure, value: true)
                 .childChannelOption(.maxMessagesPerRead, value: 16)
                 .bind(host: host, port: port) { child in
                     child.eventLoop.makeCompletedFuture {
@@ -99,6 +101,13 @@ public final class CRMServer: Service, Sendable {
             self.logger.info("shutting down: no new connections, finishing requests in flight")
             listener.channel.close(promise: nil)
             self.connections.closeInputs()
+            // A client that stopped reading would hold its connection open forever: after the
+            // grace period every connection is closed, answered or not.
+            let grace = self.services.limits.shutdownGrace
+            Task.detached { [connections = self.connections] in
+                try? await Task.sleep(for: grace)
+                connections.closeAll()
+            }
         }
         state.withLock { $0 = .stopped }
         logger.info("stopped")
@@ -126,6 +135,12 @@ final class ConnectionTracker: Sendable {
 
     func remove(_ channel: any Channel) {
         _ = channels.withLock { $0.removeValue(forKey: ObjectIdentifier(channel)) }
+    }
+
+    func closeAll() {
+        for channel in channels.withLock({ Array($0.values) }) {
+            channel.close(promise: nil)
+        }
     }
 
     func closeInputs() {

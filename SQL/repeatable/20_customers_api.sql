@@ -1,0 +1,171 @@
+-- Customer writes as functions, so that normalisation, duplicate detection, versioning, lifecycle
+-- history and the audit entry happen in one statement the server sends. Security invoker: they
+-- run under the caller's role, so row-level security applies to everything they touch.
+set local role crm_owner;
+
+-- The shape every customers.* method answers.
+create or replace function crm.customer_json(c crm.customer) returns json
+    language sql stable
+    return json_build_object(
+        'id', c.id::text,
+        'name', c.name,
+        'emails', coalesce(to_json(c.emails), '[]'::json),
+        'phones', coalesce(to_json(c.phones), '[]'::json),
+        'address', c.address,
+        'company', c.company,
+        'branch', c.branch,
+        'segment', c.segment,
+        'consent', coalesce(c.consent, '{}'::jsonb),
+        'preferences', coalesce(c.preferences, '{}'::jsonb),
+        'lifecycle_stage', c.lifecycle_stage,
+        'capture_phase', crm.customer_capture_phase(c),
+        'merged_into', c.merged_into::text,
+        'version', c.version,
+        'created_at', c.created_at,
+        'updated_at', c.updated_at,
+        'shared_from', case when c.tenant_id is distinct from crm.current_tenant()
+                            then (select t.slug from crm.tenant t where t.id = c.tenant_id) end);
+
+-- Validates and normalises the emails of a request ("field" names the offending element).
+create or replace function crm.clean_emails(p jsonb) returns text[]
+    language plpgsql immutable as $$
+declare
+    out text[] := '{}';
+    e jsonb;
+    i int := 0;
+    v text;
+begin
+    if p is null or jsonb_typeof(p) = 'null' then return '{}'; end if;
+    for e in select * from jsonb_array_elements(p) loop
+        v := lower(btrim(e #>> '{}'));
+        if v !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
+            raise exception 'invalid params: emails[%] is not an email address', i
+                using errcode = 'CR422', detail = format('field=emails[%s]', i);
+        end if;
+        if not v = any(out) then out := out || v; end if;
+        i := i + 1;
+    end loop;
+    return out;
+end $$;
+
+-- Normalises phones to E.164 with the unit's default country code.
+create or replace function crm.clean_phones(p jsonb) returns text[]
+    language plpgsql stable as $$
+declare
+    out text[] := '{}';
+    e jsonb;
+    i int := 0;
+    v text;
+    cc text := coalesce((select t.settings->>'default_country_code' from crm.tenant t
+                         where t.id = crm.current_tenant()), '49');
+begin
+    if p is null or jsonb_typeof(p) = 'null' then return '{}'; end if;
+    for e in select * from jsonb_array_elements(p) loop
+        v := crm.normalize_phone(e #>> '{}', cc);
+        if v is null then
+            raise exception 'invalid params: phones[%] is not a phone number', i
+                using errcode = 'CR422', detail = format('field=phones[%s]', i);
+        end if;
+        if not v = any(out) then out := out || v; end if;
+        i := i + 1;
+    end loop;
+    return out;
+end $$;
+
+-- Refuses a second customer with the same email or phone in the unit. Advisory locks on each
+-- value make two concurrent creates of the same person serialise instead of both passing.
+create or replace function crm.assert_no_duplicate(p_emails text[], p_phones text[], p_except bigint)
+    returns void language plpgsql as $$
+declare
+    v text;
+    other bigint;
+begin
+    foreach v in array p_emails || p_phones loop
+        perform pg_advisory_xact_lock(hashtextextended(crm.current_tenant()::text || v, 0));
+    end loop;
+    select c.id into other from crm.customer c
+     where c.tenant_id = crm.current_tenant() and c.merged_into is null
+       and c.id is distinct from p_except and c.emails && p_emails limit 1;
+    if other is not null then
+        raise exception 'conflict: customer % already has one of these emails', other
+            using errcode = 'CR409', detail = 'field=emails', hint = 'duplicate';
+    end if;
+    select c.id into other from crm.customer c
+     where c.tenant_id = crm.current_tenant() and c.merged_into is null
+       and c.id is distinct from p_except and c.phones && p_phones limit 1;
+    if other is not null then
+        raise exception 'conflict: customer % already has one of these phone numbers', other
+            using errcode = 'CR409', detail = 'field=phones', hint = 'duplicate';
+    end if;
+end $$;
+
+create or replace function crm.create_customer(p jsonb) returns json
+    language plpgsql as $$
+declare
+    c crm.customer;
+    v_emails text[] := crm.clean_emails(p->'emails');
+    v_phones text[] := crm.clean_phones(p->'phones');
+begin
+    perform crm.assert_no_duplicate(v_emails, v_phones, null);
+    insert into crm.customer (tenant_id, name, emails, phones, address, company, branch, segment,
+                              consent, preferences, lifecycle_stage)
+    values (crm.current_tenant(), btrim(p->>'name'), v_emails, v_phones, p->'address', p->>'company',
+            p->>'branch', p->>'segment', coalesce(p->'consent', '{}'), coalesce(p->'preferences', '{}'),
+            coalesce(p->>'lifecycle_stage', 'prospect'))
+    returning * into c;
+    insert into crm.customer_lifecycle_history (tenant_id, customer_id, stage)
+    values (c.tenant_id, c.id, c.lifecycle_stage);
+    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
+    values (c.tenant_id, crm.current_principal(), 'create', 'customer', c.id::text, jsonb_build_object('name', c.name));
+    return crm.customer_json(c);
+end $$;
+
+-- Changes only the fields present in p. A version other than the stored one is a conflict.
+create or replace function crm.update_customer(p_id bigint, p_version int, p jsonb) returns json
+    language plpgsql as $$
+declare
+    c crm.customer;
+    v_emails text[];
+    v_phones text[];
+begin
+    select * into c from crm.customer
+     where tenant_id = crm.current_tenant() and id = p_id for update;
+    if not found then
+        raise exception 'customer % not found', p_id using errcode = 'CR404', detail = 'field=id';
+    end if;
+    if c.version <> p_version then
+        raise exception 'conflict: customer % was changed since version % (now %)', p_id, p_version, c.version
+            using errcode = 'CR409', detail = 'field=version', hint = 'stale_version';
+    end if;
+    v_emails := case when p ? 'emails' then crm.clean_emails(p->'emails') else c.emails end;
+    v_phones := case when p ? 'phones' then crm.clean_phones(p->'phones') else c.phones end;
+    perform crm.assert_no_duplicate(v_emails, v_phones, p_id);
+    update crm.customer set
+        name = case when p ? 'name' then btrim(p->>'name') else name end,
+        emails = v_emails,
+        phones = v_phones,
+        address = case when p ? 'address' then p->'address' else address end,
+        company = case when p ? 'company' then p->>'company' else company end,
+        branch = case when p ? 'branch' then p->>'branch' else branch end,
+        segment = case when p ? 'segment' then p->>'segment' else segment end,
+        consent = case when p ? 'consent' then p->'consent' else consent end,
+        preferences = case when p ? 'preferences' then p->'preferences' else preferences end,
+        lifecycle_stage = coalesce(p->>'lifecycle_stage', lifecycle_stage),
+        version = version + 1,
+        updated_at = now()
+     where tenant_id = c.tenant_id and id = p_id
+    returning * into c;
+    if p ? 'lifecycle_stage' and p->>'lifecycle_stage' is distinct from
+       (select h.stage from crm.customer_lifecycle_history h
+         where h.tenant_id = c.tenant_id and h.customer_id = c.id order by h.at desc, h.id desc limit 1) then
+        insert into crm.customer_lifecycle_history (tenant_id, customer_id, stage)
+        values (c.tenant_id, c.id, c.lifecycle_stage);
+    end if;
+    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
+    values (c.tenant_id, crm.current_principal(), 'update', 'customer', c.id::text, p);
+    return crm.customer_json(c);
+end $$;
+
+grant execute on function crm.customer_json(crm.customer), crm.clean_emails(jsonb), crm.clean_phones(jsonb),
+    crm.assert_no_duplicate(text[], text[], bigint), crm.create_customer(jsonb),
+    crm.update_customer(bigint, int, jsonb) to crm_unit;

@@ -1,0 +1,94 @@
+public import Foundation
+public import PQ
+
+/// Bulk import: a CSV file is parsed here, streamed into a temporary staging table through COPY
+/// (one row per record: its line number and the record as JSON keyed by the header), and then one
+/// SQL function per kind checks every staged row, inserts the good ones and returns the rejects.
+/// Nothing good is lost because of a bad row; the whole import is one transaction under the
+/// unit's unprivileged role, so row-level security applies.
+public struct Importer: Sendable {
+    public struct Kind: Sendable {
+        public let name: String
+        /// Header names the file may use; the first are required.
+        public let columns: [String]
+        public let required: [String]
+        /// The SQL function that consumes `pg_temp.import_stage` and returns (line, reason) rejects.
+        let function: String
+    }
+
+    public struct Reject: Sendable, Equatable {
+        public let line: Int
+        public let reason: String
+    }
+
+    public struct Report: Sendable {
+        public var rows = 0
+        public var imported = 0
+        public var rejects: [Reject] = []
+    }
+
+    public static let kinds: [String: Kind] = [
+        "customers": Kind(
+            name: "customers",
+            columns: ["name", "email", "phone", "company", "branch", "segment", "street", "city", "postcode", "country", "lifecycle_stage"],
+            required: ["name"],
+            function: "crm.import_customers"),
+    ]
+
+    public let kind: Kind
+
+    public init(kind: Kind) { self.kind = kind }
+
+    /// Imports `csv` for the unit `tenant` (its slug). `progress` is called with rows staged so far.
+    public func run(_ conn: PQConnection, tenant: String, csv: [UInt8], progress: @escaping (Int) -> Void = { _ in }) throws -> Report {
+        var reader = CSVReader(csv)
+        guard let header = reader.next() else { throw ImportError("the file is empty") }
+        let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+        if let unknown = names.first(where: { !kind.columns.contains($0) }) {
+            throw ImportError("unknown column \"\(unknown)\"; \(kind.name) files may have: \(kind.columns.joined(separator: ", "))")
+        }
+        if let missing = kind.required.first(where: { !names.contains($0) }) {
+            throw ImportError("the header lacks the required column \"\(missing)\"")
+        }
+
+        var report = Report()
+        var structural: [Reject] = []
+        try conn.transaction { c in
+            try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', \(tenant), true)")
+            let known = try c.query("select crm.current_tenant() is not null as ok")[0].get("ok", as: Bool.self)
+            guard known else { throw ImportError("no business unit with slug \(tenant)") }
+            try c.execute(unsafeSQL: "create temp table import_stage (line int primary key, data jsonb not null, reason text) on commit drop")
+            let rows = AnySequence { () -> AnyIterator<[String?]> in
+                AnyIterator {
+                    while let record = reader.next() {
+                        report.rows += 1
+                        if report.rows % 10_000 == 0 { progress(report.rows) }
+                        guard record.fields.count == names.count else {
+                            structural.append(Reject(line: record.line, reason: "has \(record.fields.count) fields, the header has \(names.count)"))
+                            continue
+                        }
+                        var object: [String: String] = [:]
+                        for (n, v) in zip(names, record.fields) where !v.isEmpty { object[n] = v }
+                        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                        return [String(record.line), json]
+                    }
+                    return nil
+                }
+            }
+            try c.copyIn("copy import_stage (line, data) from stdin", rows: rows)
+            if let problem = reader.problem { throw ImportError(problem.description) }
+            progress(report.rows)
+            for row in try c.query(PQQuery(unsafeSQL: "select line, reason from \(kind.function)() order by line")) {
+                report.rejects.append(Reject(line: try row.get("line"), reason: try row.get("reason")))
+            }
+        }
+        report.rejects = (report.rejects + structural).sorted { $0.line < $1.line }
+        report.imported = report.rows - report.rejects.count
+        return report
+    }
+}
+
+public struct ImportError: Error, CustomStringConvertible {
+    public let description: String
+    public init(_ d: String) { description = d }
+}

@@ -1,0 +1,115 @@
+import CRMCore
+@testable import CRMServer
+import CRMTestSupport
+import XCTest
+
+/// customers.* through the protocol: normal use and bad input (unknown id, another unit's id,
+/// invalid phone, stale version, duplicates), isolation and sharing.
+final class CustomersTests: XCTestCase {
+    nonisolated(unsafe) static var harness: ServerHarness!
+
+    override class func setUp() {
+        let ready = DispatchSemaphore(value: 0)
+        Task {
+            harness = try! await ServerHarness.start("customers")
+            try! harness.createTenant("cust-a")
+            try! harness.createTenant("cust-b")
+            ready.signal()
+        }
+        ready.wait()
+    }
+
+    override class func tearDown() {
+        let done = DispatchSemaphore(value: 0)
+        Task { await harness.stop(); done.signal() }
+        done.wait()
+    }
+
+    var a: TestClient { try! Self.harness.loggedIn(.unit(tenant: "cust-a", role: "manager")) }
+    var b: TestClient { try! Self.harness.loggedIn(.unit(tenant: "cust-b", role: "manager")) }
+
+    func testCreateGetUpdateWithVersions() throws {
+        let c = a
+        let created = try c.result("customers.create", [
+            "name": "Ada Lovelace", "emails": [" Ada@Example.COM "], "phones": ["030 1234567"],
+            "address": ["city": "Berlin"], "preferences": ["room": "quiet", "seat": "aisle"], "consent": ["phone": true],
+        ])
+        let id = try XCTUnwrap(created["id"]?.stringValue)
+        XCTAssertEqual(created["emails"], ["ada@example.com"])
+        XCTAssertEqual(created["phones"], ["+49301234567"])
+        XCTAssertEqual(created["version"], 1)
+        XCTAssertEqual(created["lifecycle_stage"], "prospect")
+
+        let got = try c.result("customers.get", ["id": .string(id)])
+        XCTAssertEqual(got["name"], "Ada Lovelace")
+        XCTAssertEqual(got["preferences"]?["seat"], "aisle")
+
+        let updated = try c.result("customers.update", ["id": .string(id), "version": 1, "segment": "vip", "lifecycle_stage": "active"])
+        XCTAssertEqual(updated["version"], 2)
+        XCTAssertEqual(updated["segment"], "vip")
+        XCTAssertEqual(updated["name"], "Ada Lovelace", "fields not given stay as they were")
+
+        let stale = try c.call("customers.update", ["id": .string(id), "version": 1, "segment": "lost"])
+        XCTAssertEqual(stale.errorCode, -32009)
+        XCTAssertEqual(stale["error"]?["data"]?["field"], "version")
+    }
+
+    func testBadInput() throws {
+        let c = a
+        XCTAssertEqual(try c.call("customers.get", ["id": "999999999"]).errorCode, -32004)
+        XCTAssertEqual(try c.call("customers.get", ["id": "abc"]).errorCode, -32602)
+        let badPhone = try c.call("customers.create", ["name": "X", "phones": ["12"]])
+        XCTAssertEqual(badPhone.errorCode, -32602)
+        XCTAssertEqual(badPhone["error"]?["data"]?["field"], "phones[0]")
+        let badEmail = try c.call("customers.create", ["name": "X", "emails": ["not-an-email"]])
+        XCTAssertEqual(badEmail["error"]?["data"]?["field"], "emails[0]")
+        XCTAssertEqual(try c.call("customers.create", ["emails": ["x@y.z"]])["error"]?["data"]?["field"], "name")
+        XCTAssertEqual(try c.call("customers.create", ["name": "X", "lifecycle_stage": "zombie"]).errorCode, -32602)
+        XCTAssertEqual(try c.call("customers.update", ["id": "999999999", "version": 1, "name": "Y"]).errorCode, -32004)
+    }
+
+    func testDuplicateEmailOrPhoneIsAConflict() throws {
+        let c = a
+        _ = try c.result("customers.create", ["name": "Grace Hopper", "emails": ["grace@navy.mil"], "phones": ["+1 202 555 0100"]])
+        let sameEmail = try c.call("customers.create", ["name": "G. Hopper", "emails": ["GRACE@navy.mil"]])
+        XCTAssertEqual(sameEmail.errorCode, -32009)
+        XCTAssertEqual(sameEmail["error"]?["data"]?["field"], "emails")
+        let samePhone = try c.call("customers.create", ["name": "Other", "phones": ["001-202-555-0100"]])
+        XCTAssertEqual(samePhone.errorCode, -32009)
+        XCTAssertEqual(samePhone["error"]?["data"]?["field"], "phones")
+        // Another unit may have the same person: units are separate.
+        XCTAssertNotNil(try b.call("customers.create", ["name": "Grace Hopper", "emails": ["grace@navy.mil"]])["result"])
+    }
+
+    func testAnotherUnitsCustomerIsNotFound() throws {
+        let mine = try a.result("customers.create", ["name": "Only In A", "emails": ["only-a@example.com"]])
+        let id = try XCTUnwrap(mine["id"]?.stringValue)
+        let other = b
+        XCTAssertEqual(try other.call("customers.get", ["id": .string(id)]).errorCode, -32004)
+        XCTAssertEqual(try other.call("customers.update", ["id": .string(id), "version": 1, "name": "Stolen"]).errorCode, -32004)
+        let search = try other.result("customers.search", ["query": "only in a"])
+        XCTAssertEqual(search["items"]?.arrayValue?.count, 0)
+    }
+
+    func testSearchByNameEmailOrPhoneFragmentPages() throws {
+        let c = a
+        for i in 0..<7 {
+            _ = try c.result("customers.create", ["name": .string("Searchable Person \(i)"), "emails": [.string("sp\(i)@search.example")], "phones": [.string("+49 40 55500\(i)")]])
+        }
+        var seen: [String] = []
+        var cursor: JSON = .null
+        repeat {
+            var params: JSONObject = ["query": "searchable", "limit": 3]
+            if cursor != .null { params["cursor"] = cursor }
+            let page = try c.result("customers.search", params)
+            seen += page["items"]!.arrayValue!.compactMap { $0["name"]?.stringValue }
+            cursor = page["next_cursor"] ?? .null
+        } while cursor != .null
+        XCTAssertEqual(seen.count, 7)
+        XCTAssertEqual(Set(seen).count, 7)
+        XCTAssertEqual(try c.result("customers.search", ["query": "sp3@search"])["items"]?.arrayValue?.count, 1)
+        XCTAssertEqual(try c.result("customers.search", ["query": "40 555003"])["items"]?.arrayValue?.count, 1)
+        XCTAssertEqual(try c.call("customers.search", ["query": "x"]).errorCode, -32602)
+        XCTAssertEqual(try c.call("customers.search", ["query": "abc", "cursor": "!!!"]).errorCode, -32602)
+    }
+}
