@@ -88,6 +88,8 @@ grant execute on function crm.is_shared_customer(uuid, bigint), crm.visible_tena
     to crm_unit;
 grant execute on function crm.is_shared_customer(uuid, bigint), crm.visible_tenants() to crm_reporter, crm_partner;
 
+-- The share table's RLS is forced, so the owner's security-definer functions need a policy too.
+create policy "the owner's functions read every share" on crm.customer_share for select to crm_owner using (true);
 create policy "unit users see the shares of their own unit and those made to it" on crm.customer_share
     for select to crm_unit
     using (tenant_id = (select crm.current_tenant()) or shared_with = (select crm.current_tenant()));
