@@ -1,0 +1,80 @@
+import CRMCore
+@testable import CRMServer
+import CRMTestSupport
+import XCTest
+
+/// Request deadlines, graceful shutdown, idle timeout, rate limit and the connection cap, each
+/// against a real server with small limits.
+final class ServerLimitsTests: XCTestCase {
+    /// A method that sleeps in PostgreSQL, for deadline and shutdown tests.
+    static let sleep = RPCMethod("test.sleep", summary: "sleeps in SQL", params: [ParamSpec("seconds", .number, required: true)], access: .unit) { p, ctx in
+        let seconds = p.object["seconds"]?.doubleValue ?? 0
+        _ = try await ctx.db { conn in try conn.query("select pg_sleep(\(seconds))") }
+        return "slept"
+    }
+
+    private func start(_ label: String, _ configure: (inout ServerLimits) -> Void) async throws -> ServerHarness {
+        var limits = ServerLimits()
+        configure(&limits)
+        let h = try await ServerHarness.start(label, limits: limits, extraMethods: [Self.sleep])
+        try h.createTenant("\(label)-unit")
+        return h
+    }
+
+    func testASlowStatementIsCancelledAtTheDeadline() async throws {
+        let h = try await start("deadline") { $0.requestDeadline = .milliseconds(300) }
+        let c = try h.loggedIn(.unit(tenant: "deadline-unit", role: "manager"))
+        let started = ContinuousClock.now
+        let r = try c.call("test.sleep", ["seconds": 5])
+        XCTAssertEqual(r.errorCode, -32008)
+        XCTAssertLessThan(ContinuousClock.now - started, .seconds(4), "cancelled, not waited out")
+        XCTAssertEqual(try c.result("test.sleep", ["seconds": .number("0.01")]), "slept", "the connection and pool are fine afterwards")
+        await h.stop()
+    }
+
+    func testGracefulShutdownFinishesRequestsInFlight() async throws {
+        let h = try await start("shutdown") { $0.shutdownGrace = .seconds(10) }
+        let c = try h.loggedIn(.unit(tenant: "shutdown-unit", role: "manager"))
+        try c.send(line: #"{"jsonrpc":"2.0","id":"slow","method":"test.sleep","params":{"seconds":1}}"#)
+        try await Task.sleep(for: .milliseconds(200))
+        let stopping = Task { await h.stop() }
+        try await Task.sleep(for: .milliseconds(200))
+        XCTAssertThrowsError(try TestClient(port: h.port, timeoutSeconds: 2).call("server.ping"), "no new connections while stopping")
+        let answer = try c.readJSON()
+        XCTAssertEqual(answer["id"], "slow")
+        XCTAssertEqual(answer["result"], "slept", "the request in flight was answered")
+        await stopping.value
+    }
+
+    func testIdleConnectionsAreClosed() async throws {
+        let h = try await start("idle") { $0.idleTimeout = .seconds(1) }
+        let c = try h.client()
+        XCTAssertEqual(try c.result("server.ping"), "pong")
+        try await Task.sleep(for: .milliseconds(2500))
+        XCTAssertNil(try c.readLine(), "the server closed the idle connection")
+        await h.stop()
+    }
+
+    func testRateLimitPerKey() async throws {
+        let h = try await start("rate") { $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 5 }
+        let c = try h.loggedIn(.unit(tenant: "rate-unit", role: "manager"))
+        var codes: [Int?] = []
+        for _ in 0..<8 { codes.append(try c.call("auth.whoami").errorCode) }
+        XCTAssertEqual(codes.prefix(5).compactMap { $0 }, [], "the burst passes")
+        XCTAssertTrue(codes.suffix(2).allSatisfy { $0 == -32029 }, "then -32029: \(codes)")
+        XCTAssertEqual(try c.result("server.ping"), "pong", "methods open to anyone are not counted")
+        await h.stop()
+    }
+
+    func testConnectionCap() async throws {
+        let h = try await start("cap") { $0.maxConnections = 3 }
+        let held = try (0..<3).map { _ in try h.client() }
+        for c in held { XCTAssertEqual(try c.result("server.ping"), "pong") }
+        let extra = try h.client()
+        let refusal = try extra.readJSON()
+        XCTAssertEqual(refusal.errorCode, -32029)
+        XCTAssertNil(try extra.readLine(), "the extra connection is closed")
+        XCTAssertEqual(try held[0].result("server.ping"), "pong", "the others keep working")
+        await h.stop()
+    }
+}
