@@ -42,7 +42,9 @@ public struct TestDatabase: Sendable {
     public static func migrated(_ label: String) throws -> TestDatabase {
         let db = try create(label)
         let conn = try PQConnection.connect(url: db.url)
-        _ = try Migrator(directory: sqlDirectory, logger: Logger(label: "test.migrate")).migrate(conn)
+        var logger = Logger(label: "test.migrate")
+        logger.logLevel = .warning
+        _ = try Migrator(directory: sqlDirectory, logger: logger).migrate(conn)
         return db
     }
 

@@ -1,0 +1,38 @@
+-- Turns a migrated single-node crm database into a distributed one. Run on the Citus coordinator,
+-- as a superuser, once, after `crm migrate` and before the load (see README.md).
+-- Global tables are reference tables (a copy on every node); every unit table is distributed by
+-- tenant_id and co-located with crm.tenant's units, so a request of one unit runs on one node.
+begin;
+
+-- Reference tables: global, small, read everywhere.
+select create_reference_table('crm.tenant');
+select create_reference_table('crm.partner');
+select create_reference_table('crm.principal');
+select create_reference_table('crm.api_key');
+select create_reference_table('crm.admin_audit_log');
+select create_reference_table('crm.reference_table');
+
+-- Unit tables, distributed by tenant_id and co-located (joins and foreign keys stay on one node).
+select create_distributed_table('crm.customer', 'tenant_id');
+select create_distributed_table('crm.customer_lifecycle_history', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.customer_share', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.partner_grant', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.audit_log', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.staff', 'tenant_id', colocate_with => 'crm.customer');
+
+-- Every table of later areas follows the same rule; this check fails the transaction when one was
+-- forgotten, so the list above cannot silently fall behind the schema.
+do $$
+declare
+    missing text;
+begin
+    select string_agg(c.oid::regclass::text, ', ') into missing
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+     where n.nspname = 'crm' and c.relkind = 'r'
+       and c.oid not in (select logicalrelid from pg_dist_partition);
+    if missing is not null then
+        raise exception 'not yet distributed: % (add them to distribute.sql)', missing;
+    end if;
+end $$;
+
+commit;
