@@ -13,6 +13,8 @@ public final class PQConnection: @unchecked Sendable {
     /// SQL text → prepared statement name. Hot queries skip parsing and planning.
     private var statements: [String: String] = [:]
     private static let statementCacheLimit = 256
+    /// Names are never reused, even after an entry is forgotten (the server may still hold it).
+    private var statementCounter = 0
 
     private struct CancelState: ~Copyable, @unchecked Sendable {
         var handle: OpaquePointer?
@@ -74,11 +76,13 @@ public final class PQConnection: @unchecked Sendable {
                 throw error
             }
         }
-        guard statements.count < Self.statementCacheLimit else { return try execUnprepared(query) }
-        let name = "crm_\(statements.count + 1)"
-        let prepared = PQprepare(raw, name, query.sql, 0, nil)
-        try check(prepared, query: query.sql, expect: PGRES_COMMAND_OK)
-        statements[query.sql] = name
+        guard let name = reserveStatementName(for: query.sql) else { return try execUnprepared(query) }
+        do {
+            try check(PQprepare(raw, name, query.sql, 0, nil), query: query.sql, expect: PGRES_COMMAND_OK)
+        } catch {
+            forgetStatement(query.sql)
+            throw error
+        }
         return try execPrepared(name, query)
     }
 
@@ -133,6 +137,19 @@ public final class PQConnection: @unchecked Sendable {
     }
 
     // MARK: - internals
+
+    func preparedName(for sql: String) -> String? { statements[sql] }
+
+    /// Names a new prepared statement for `sql`, or nil when the cache is full.
+    func reserveStatementName(for sql: String) -> String? {
+        guard statements.count < Self.statementCacheLimit else { return nil }
+        statementCounter += 1
+        let name = "crm_\(statementCounter)"
+        statements[sql] = name
+        return name
+    }
+
+    func forgetStatement(_ sql: String) { statements[sql] = nil }
 
     private func execPrepared(_ name: String, _ query: PQQuery) throws(PQError) -> PQResult {
         let result = withParameters(query.parameters) { count, values in

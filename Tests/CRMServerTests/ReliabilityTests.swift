@@ -50,13 +50,18 @@ final class ReliabilityTests: XCTestCase {
                 bytes.removeAll { $0 == 10 }
                 if bytes.isEmpty { continue }
                 do {
-                    try c.send(raw: bytes + [10])
-                    guard let line = try c.readLine() else { failures.append("closed after \(String(decoding: bytes.prefix(80), as: UTF8.self))"); return }
-                    let answer = try JSONParser.parse(line)
-                    let answers = answer.arrayValue ?? [answer]
-                    for a in answers {
-                        if let code = a.errorCode, !allowed.contains(code) { failures.append("code \(code) for \(String(decoding: bytes.prefix(80), as: UTF8.self))") }
-                        if a["jsonrpc"] != "2.0" { failures.append("not JSON-RPC: \(line.prefix(80))") }
+                    // A mutation may turn the line into a notification, which gets no answer: a
+                    // sentinel request after it marks where its answers (if any) end.
+                    let sentinel = "sentinel-\(worker)-\(round)"
+                    try c.send(raw: bytes + [10] + Array(#"{"jsonrpc":"2.0","id":"\#(sentinel)","method":"server.ping"}"#.utf8) + [10])
+                    while true {
+                        guard let line = try c.readLine() else { failures.append("closed after \(String(decoding: bytes.prefix(80), as: UTF8.self))"); return }
+                        let answer = try JSONParser.parse(line)
+                        if answer["id"] == .string(sentinel) { break }
+                        for a in answer.arrayValue ?? [answer] {
+                            if let code = a.errorCode, !allowed.contains(code) { failures.append("code \(code) for \(String(decoding: bytes.prefix(80), as: UTF8.self))") }
+                            if a["jsonrpc"] != "2.0" { failures.append("not JSON-RPC: \(line.prefix(80))") }
+                        }
                     }
                 } catch {
                     failures.append("worker \(worker) round \(round): \(error)")

@@ -51,6 +51,26 @@ public final class CRMDatabase: Sendable {
         throw CRMError(.databaseUnavailable, "database unavailable, retry later")
     }
 
+    /// Runs one statement as `principal` in a single round trip: BEGIN, the principal's context,
+    /// the statement and COMMIT go out together in libpq's pipeline mode. The hot path of reads
+    /// and single-statement writes. A reply that says COMMIT succeeded means the write is durable.
+    public func query(as principal: Principal, deadline: Duration? = nil, _ query: PQQuery) async throws(CRMError) -> PQResult {
+        do {
+            return try await pool.withConnection(deadline: deadline) { conn in
+                let outcomes = try conn.pipeline(["BEGIN", Self.contextQuery(principal), query, "COMMIT"])
+                if case .success = outcomes[3], case .success(let result) = outcomes[2] { return result }
+                if conn.isHealthy && conn.inTransaction { try? conn.execute(unsafeSQL: "ROLLBACK") }
+                for case .failure(let error) in outcomes where error.code != .pipelineAborted { throw error }
+                throw PQError(.unexpected, "pipeline failed without an error")
+            }
+        } catch {
+            if let pq = error as? PQError, pq.sqlState == nil || pq.sqlState?.hasPrefix("CR") == false, !pq.isConnectionFailure {
+                logger.error("database error", metadata: ["error": "\(pq.debugDescription)"])
+            }
+            throw CRMError.from(error)
+        }
+    }
+
     /// Runs `body` as the server's own login role (no tenant): for authentication only.
     public func runUnscoped<T: Sendable>(_ body: @escaping @Sendable (PQConnection) throws -> T) async throws(CRMError) -> T {
         do {
@@ -87,13 +107,19 @@ public final class CRMDatabase: Sendable {
         } catch {
             throw EnterFailure(underlying: error)
         }
-        try conn.query("""
+        try conn.query(contextQuery(p))
+    }
+
+    /// Checks the key is live and takes on the principal's role and scope, transaction-locally.
+    /// `crm.enter_request` is evaluated first, still as the login role.
+    static func contextQuery(_ p: Principal) -> PQQuery {
+        """
             select crm.enter_request(\(p.keyID)),
                    set_config('crm.tenant_id', \(p.tenantID?.uuidString.lowercased() ?? ""), true),
                    set_config('crm.partner_id', \(p.partnerID?.uuidString.lowercased() ?? ""), true),
                    set_config('crm.principal_id', \(p.id.uuidString.lowercased()), true),
                    set_config('crm.app_role', \(p.appRole), true),
                    set_config('role', \(p.kind.databaseRole), true)
-            """)
+            """
     }
 }

@@ -66,7 +66,15 @@ public struct RequestContext: Sendable {
 
     /// Runs a statement whose single `json` column PostgreSQL built, and passes its text through.
     public func json(_ query: PQQuery) async throws(CRMError) -> JSON {
-        let text: String? = try await db { conn in try conn.query(query).first?.optional("json") }
+        let rows = try await self.query(query)
+        let text: String?
+        do { text = try rows.first?.optional("json") } catch { throw CRMError.from(error) }
         return text.map(JSON.raw) ?? .null
+    }
+
+    /// One statement as the caller, in a single round trip to PostgreSQL (see CRMDatabase.query).
+    public func query(_ query: PQQuery) async throws(CRMError) -> PQResult {
+        guard let principal else { throw CRMError(.unauthenticated, "log in first with auth.login") }
+        return try await services.database.query(as: principal, deadline: services.limits.requestDeadline, query)
     }
 }

@@ -6,9 +6,9 @@ extension RequestContext {
     /// column, and answers `{"items": [...], "next_cursor": "..." | null}`. The query must fetch
     /// `limit + 1` rows so the presence of a next page is known without a count.
     public func page(_ query: PQQuery, limit: Int) async throws(CRMError) -> JSON {
-        let rows: [(String, String)] = try await db { conn in
-            try conn.query(query).map { row in (try row.get("key"), try row.get("json")) }
-        }
+        let result = try await self.query(query)
+        let rows: [(String, String)]
+        do { rows = try result.map { row in (try row.get("key"), try row.get("json")) } } catch { throw CRMError.from(error) }
         let items = rows.prefix(limit).map { JSON.raw($0.1) }
         let next: JSON = rows.count > limit ? .string(Paging.encode(rows[limit - 1].0)) : .null
         return ["items": .array(Array(items)), "next_cursor": next]
