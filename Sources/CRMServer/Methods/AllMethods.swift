@@ -6,6 +6,7 @@ public enum AllMethods {
             AuthMethods.all(),
             StaffMethods.all(),
             CustomerMethods.all(),
+            ProductMethods.all(),
         ])
     }
 }

@@ -1,5 +1,5 @@
 -- Customers of a business unit and their lifecycle history. The shared-read policies (another
--- unit's customers shared on purpose) are added in 0004_sharing.sql.
+-- unit's customers shared on purpose) are added in 0004_sharing.sql (which sorts after this file).
 set local role crm_owner;
 
 create table crm.customer (
