@@ -9,20 +9,14 @@ final class CustomersTests: XCTestCase {
     nonisolated(unsafe) static var harness: ServerHarness!
 
     override class func setUp() {
-        let ready = DispatchSemaphore(value: 0)
-        Task {
-            harness = try! await ServerHarness.start("customers")
-            try! harness.createTenant("cust-a")
-            try! harness.createTenant("cust-b")
-            ready.signal()
+        harness = ServerHarness.startBlocking("customers") { h in
+            try h.createTenant("cust-a")
+            try h.createTenant("cust-b")
         }
-        ready.wait()
     }
 
     override class func tearDown() {
-        let done = DispatchSemaphore(value: 0)
-        Task { await harness.stop(); done.signal() }
-        done.wait()
+        harness?.stopBlocking()
     }
 
     var a: TestClient { try! Self.harness.loggedIn(.unit(tenant: "cust-a", role: "manager")) }

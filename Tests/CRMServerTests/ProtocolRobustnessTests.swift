@@ -9,26 +9,24 @@ final class ProtocolRobustnessTests: XCTestCase {
     nonisolated(unsafe) static var harness: ServerHarness!
 
     override class func setUp() {
-        let ready = DispatchSemaphore(value: 0)
-        Task {
-            var limits = ServerLimits()
-            limits.maxLineBytes = 64 * 1024
-            limits.shutdownGrace = .seconds(2)
-            harness = try! await ServerHarness.start("robust", limits: limits, poolSize: 8)
-            try! harness.createTenant("robust-a")
-            try! harness.createPartner("robust-p")
-            ready.signal()
+        harness = ServerHarness.startBlocking("robust", limits: robustLimits) { h in
+            try h.createTenant("robust-a")
+            try h.createPartner("robust-p")
         }
-        ready.wait()
     }
 
     override class func tearDown() {
-        let done = DispatchSemaphore(value: 0)
-        Task { await harness.stop(); done.signal() }
-        done.wait()
+        harness?.stopBlocking()
     }
 
     var harness: ServerHarness { Self.harness }
+
+    static var robustLimits: ServerLimits {
+        var limits = ServerLimits()
+        limits.maxLineBytes = 64 * 1024
+        limits.shutdownGrace = .seconds(2)
+        return limits
+    }
 
     private func assertStillServing(file: StaticString = #filePath, line: UInt = #line) throws {
         XCTAssertEqual(try harness.client().result("server.ping"), "pong", file: file, line: line)

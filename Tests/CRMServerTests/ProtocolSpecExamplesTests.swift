@@ -10,20 +10,14 @@ final class ProtocolSpecExamplesTests: XCTestCase {
     nonisolated(unsafe) static var key = ""
 
     override class func setUp() {
-        let ready = DispatchSemaphore(value: 0)
-        Task {
-            harness = try! await ServerHarness.start("spec")
-            try! harness.createTenant("spec-unit")
-            key = try! harness.key(.unit(tenant: "spec-unit", role: "manager"))
-            ready.signal()
+        harness = ServerHarness.startBlocking("spec") { h in
+            try h.createTenant("spec-unit")
         }
-        ready.wait()
+        key = try! harness.key(.unit(tenant: "spec-unit", role: "manager"))
     }
 
     override class func tearDown() {
-        let done = DispatchSemaphore(value: 0)
-        Task { await harness.stop(); done.signal() }
-        done.wait()
+        harness?.stopBlocking()
     }
 
     private func roundTrip(_ line: String, on client: TestClient? = nil) throws -> JSON {

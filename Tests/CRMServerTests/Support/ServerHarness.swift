@@ -40,6 +40,27 @@ final class ServerHarness: @unchecked Sendable {
         self.port = port
     }
 
+    /// For XCTest's synchronous class set-up: starts a harness and runs `prepare` on it.
+    static func startBlocking(_ label: String, limits: ServerLimits = ServerLimits(), prepare: @escaping @Sendable (ServerHarness) throws -> Void = { _ in }) -> ServerHarness {
+        let box = HarnessBox()
+        let ready = DispatchSemaphore(value: 0)
+        Task {
+            let h = try! await ServerHarness.start(label, limits: limits)
+            try! prepare(h)
+            box.harness = h
+            ready.signal()
+        }
+        ready.wait()
+        return box.harness!
+    }
+
+    /// For XCTest's synchronous class tear-down.
+    func stopBlocking() {
+        let done = DispatchSemaphore(value: 0)
+        Task { await stop(); done.signal() }
+        done.wait()
+    }
+
     /// Graceful shutdown, then the pool, then the database.
     func stop() async {
         await group.triggerGracefulShutdown()
@@ -76,4 +97,8 @@ final class ServerHarness: @unchecked Sendable {
         guard response["result"] != nil else { throw TestClient.Failure("login failed: \(response.serialized)") }
         return c
     }
+}
+
+private final class HarnessBox: @unchecked Sendable {
+    var harness: ServerHarness?
 }
