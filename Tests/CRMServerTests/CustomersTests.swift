@@ -107,3 +107,37 @@ final class CustomersTests: XCTestCase {
         XCTAssertEqual(try c.call("customers.search", ["query": "abc", "cursor": "!!!"]).errorCode, -32602)
     }
 }
+
+extension CustomersTests {
+    func testLookupByAnyWayOfWritingTheNumber() throws {
+        let c = a
+        let created = try c.result("customers.create", ["name": "Caller", "phones": ["+49 30 7654321"], "preferences": ["seat": "aisle"]])
+        for written in ["+49 30 7654321", "030 7654321", "0049-30-765 4321", "(030) 765-4321", "+49307654321"] {
+            let r = try c.result("customers.lookup", ["phone": .string(written)])
+            XCTAssertEqual(r["customer"]?["id"], created["id"], "found by \(written)")
+            XCTAssertEqual(r["balance"], "0.00")
+            XCTAssertEqual(r["preferences"]?["seat"], "aisle")
+        }
+        XCTAssertEqual(try c.call("customers.lookup", ["phone": "not a phone"]).errorCode, -32602)
+        XCTAssertEqual(try c.call("customers.lookup", ["phone": "+49 30 1111111"]).errorCode, -32004)
+        XCTAssertEqual(try b.call("customers.lookup", ["phone": "030 7654321"]).errorCode, -32004, "another unit's caller is not found")
+    }
+
+    func testMergeMovesOrdersAndUnionsContactDetails() throws {
+        let c = a
+        let keep = try c.result("customers.create", ["name": "Kim Keep", "emails": ["kim@keep.example"]])
+        let dup = try c.result("customers.create", ["name": "Kim K.", "phones": ["040 5551234"]])
+        let pid = try c.result("products.create", ["sku": "MERGE-1", "name": "Thing", "list_price": 10, "unit_cost": 4])["id"]!
+        let order = try c.result("orders.create", ["customer_id": dup["id"]!, "lines": [["product_id": pid, "quantity": 3]]])
+        let merged = try c.result("customers.merge", ["keep_id": keep["id"]!, "merge_id": dup["id"]!])
+        XCTAssertEqual(merged["emails"], ["kim@keep.example"])
+        XCTAssertEqual(merged["phones"], ["+49405551234"])
+        XCTAssertEqual(try c.result("orders.get", ["id": order["id"]!])["customer_id"], keep["id"])
+        XCTAssertEqual(try c.result("customers.get", ["id": dup["id"]!])["merged_into"], keep["id"])
+        XCTAssertEqual(try c.call("customers.merge", ["keep_id": keep["id"]!, "merge_id": dup["id"]!]).errorCode, -32004, "merged only once")
+        try Self.harness.sql { conn in
+            let n = try conn.query("select count(*)::int as n from crm.audit_log where action = 'merge' and entity_id = \(keep["id"]!.stringValue!)")[0]
+            XCTAssertEqual(try n.get("n", as: Int.self), 1)
+        }
+    }
+}

@@ -7,6 +7,7 @@ public enum AllMethods {
             StaffMethods.all(),
             CustomerMethods.all(),
             ProductMethods.all(),
+            OrderMethods.all(),
         ])
     }
 }

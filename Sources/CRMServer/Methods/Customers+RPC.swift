@@ -81,17 +81,17 @@ enum CustomerMethods {
                       access: .roles(["manager", "director", "agent"])) { p, ctx in
                 let keep = try p.requiredID("keep_id"), merge = try p.requiredID("merge_id")
                 guard keep != merge else { throw CRMError.invalidParams("merge_id", "must differ from keep_id") }
-                return try await ctx.json("""
-                    select crm.merge_customers(\(keep), \(merge)) as done,
-                           (select crm.customer_json(c) from crm.customer c where c.tenant_id = crm.current_tenant() and c.id = \(keep)) as json
-                    """)
+                return try await ctx.json("select crm.merge_customers(\(keep), \(merge)) as json")
             },
-            RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any common format, with tier, open orders, balance, last contacts and quotes, open cases, upcoming tasks; one round trip.",
+            RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any common format, with open orders, balance, sales of the last 12 months and preferences; one round trip.",
                       params: [.string("phone", required: true, max: 40)], access: .unit) { p, ctx in
                 let phone = try p.requiredString("phone")
-                let found = try await ctx.json("select crm.lookup_customer(\(phone)) as json")
-                guard found != .null else { throw CRMError.notFound("no customer with phone \(phone)") }
-                return found
+                let rows = try await ctx.query("select crm.normalize_phone(\(phone)) is null as invalid, crm.lookup_customer(\(phone)) as json")
+                let invalid: Bool, json: String?
+                do { (invalid, json) = (try rows[0].get("invalid"), try rows[0].optional("json")) } catch { throw CRMError.from(error) }
+                if invalid { throw CRMError.invalidParams("phone", "is not a phone number") }
+                guard let json else { throw CRMError.notFound("no customer with phone \(phone)") }
+                return .raw(json)
             },
         ]
     }

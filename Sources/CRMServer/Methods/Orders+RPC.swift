@@ -12,18 +12,6 @@ enum OrderMethods {
         .amount("unit_price", "defaults to the product's list price"),
     ]))
 
-    /// The shape orders.get and orders.list answer.
-    static let json = """
-        json_build_object('id', o.id::text, 'customer_id', o.customer_id::text, 'staff_id', o.staff_id::text,
-            'campaign_id', o.campaign_id::text, 'status', o.status, 'ordered_at', o.ordered_at, 'version', o.version,
-            'lines', (select json_agg(json_build_object('line_no', l.line_no, 'product_id', l.product_id::text,
-                              'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
-                              'amount', (l.quantity * l.unit_price)::numeric(14,2)::text) order by l.line_no)
-                        from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id),
-            'total', (select coalesce(sum(l.quantity * l.unit_price), 0)::numeric(14,2)::text
-                        from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id))
-        """
-
     static func all() -> [RPCMethod] {
         [
             RPCMethod("orders.create", summary: "Creates an order; each line keeps the product's price and cost of the day. An idempotency_key makes retries safe.",
@@ -34,16 +22,14 @@ enum OrderMethods {
                       access: .unitWrite) { p, ctx in
                 guard let lines = p.object["lines"]?.arrayValue, !lines.isEmpty else { throw CRMError.invalidParams("lines", "needs at least one line") }
                 return try await ctx.json("""
-                    select \(unsafeSQL: json) as json from crm.sales_order o
-                    where o.tenant_id = crm.current_tenant()
-                      and o.id = crm.create_order(\(try p.requiredID("customer_id")), \(p.id("staff_id")), \(p.id("campaign_id")),
+                    select crm.order_json(crm.create_order(\(try p.requiredID("customer_id")), \(p.id("staff_id")), \(p.id("campaign_id")),
                                                   \(PQJSON(JSON.array(lines).serialized))::jsonb, coalesce(\(p.string("status")), 'confirmed'),
-                                                  coalesce(\(p.string("ordered_at"))::timestamptz, now()), \(p.string("idempotency_key")))
+                                                  coalesce(\(p.string("ordered_at"))::timestamptz, now()), \(p.string("idempotency_key")))) as json
                     """)
             },
             RPCMethod("orders.get", summary: "One order with its lines and total.", params: [.id("id", required: true)], access: .unit) { p, ctx in
                 let id = try p.requiredID("id")
-                let found = try await ctx.json("select \(unsafeSQL: json) as json from crm.sales_order o where o.tenant_id = any(crm.visible_tenants()) and o.id = \(id)")
+                let found = try await ctx.json("select crm.order_json(\(id)) as json")
                 guard found != .null else { throw CRMError.notFound("order \(id)") }
                 return found
             },
@@ -51,7 +37,7 @@ enum OrderMethods {
                       params: [.id("customer_id"), ParamSpec("status", .oneOf(statuses)), .limit(), .cursor()], access: .unit) { p, ctx in
                 let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
                 return try await ctx.page("""
-                    select o.id::text as key, \(unsafeSQL: json) as json from crm.sales_order o
+                    select o.id::text as key, crm.order_json(o.id) as json from crm.sales_order o
                     where o.tenant_id = any(crm.visible_tenants()) and o.id < \(before)
                       and (\(p.id("customer_id"))::bigint is null or o.customer_id = \(p.id("customer_id")))
                       and (\(p.string("status"))::text is null or o.status = \(p.string("status")))
@@ -65,8 +51,8 @@ enum OrderMethods {
                       access: .unitWrite) { p, ctx in
                 let id = try p.requiredID("id")
                 return try await ctx.json("""
-                    select crm.set_order_status(\(id), \(try p.requiredString("status")), \(p.int("version"))::int) as done,
-                           (select \(unsafeSQL: json) from crm.sales_order o where o.tenant_id = crm.current_tenant() and o.id = \(id)) as json
+                    select case when crm.set_order_status(\(id), \(try p.requiredString("status")), \(p.int("version"))::int)
+                                then crm.order_json(\(id)) end as json
                     """)
             },
             RPCMethod("payments.record", summary: "Records a payment by a customer (optionally against an invoice); the balance is invoiced minus paid.",

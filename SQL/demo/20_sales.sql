@@ -1,0 +1,48 @@
+-- Demo: products and 18 months of orders, some shipped, delivered or returned, with payments,
+-- so balances, profit and tiers have something to show. Same functions as the API.
+do $$
+declare
+    unit text;
+    c record;
+    k int;
+    v_order bigint;
+    n int := 0;
+begin
+    foreach unit in array array['hotel-berlin', 'hotel-munich', 'coolpool'] loop
+        perform set_config('role', 'crm_unit', true);
+        perform set_config('crm.tenant', unit, true);
+        if unit = 'coolpool' then
+            insert into crm.product (tenant_id, sku, name, product_group, list_price, unit_cost, surplus, warranty_months, support_contact, service_info)
+            values (crm.current_tenant(), 'SKIM-100', 'Cool Pool Skimmer 100', 'skimmers', 89.00, 31.00, false, 24, 'service@coolpool.example', 'Spare nets in stock; 48 h replacement'),
+                   (crm.current_tenant(), 'SKIM-200', 'Cool Pool Skimmer 200 Pro', 'skimmers', 149.00, 52.00, false, 36, 'service@coolpool.example', 'Includes wall mount'),
+                   (crm.current_tenant(), 'CHEM-CL', 'Chlorine tablets 5 kg', 'chemicals', 39.90, 29.00, true, 0, 'service@coolpool.example', null),
+                   (crm.current_tenant(), 'PUMP-X', 'Filter pump X', 'pumps', 399.00, 310.00, false, 24, 'pumps@coolpool.example', 'On-site service by partners'),
+                   (crm.current_tenant(), 'COVER-5', 'Solar cover 5 m', 'covers', 129.00, 48.00, true, 12, 'service@coolpool.example', null);
+        else
+            insert into crm.product (tenant_id, sku, name, product_group, list_price, unit_cost, surplus)
+            values (crm.current_tenant(), 'ROOM-STD', 'Standard room night', 'rooms', 119.00, 61.00, false),
+                   (crm.current_tenant(), 'ROOM-SUP', 'Superior room night', 'rooms', 179.00, 70.00, false),
+                   (crm.current_tenant(), 'SPA-DAY', 'Spa day', 'wellness', 89.00, 25.00, true),
+                   (crm.current_tenant(), 'DINNER', 'Dinner menu', 'restaurant', 59.00, 38.00, false);
+        end if;
+        insert into crm.commission_rate (tenant_id, tier, rate)
+        values (crm.current_tenant(), 'A', 0.0600), (crm.current_tenant(), 'B', 0.0400), (crm.current_tenant(), 'C', 0.0200);
+        for c in select id from crm.customer where tenant_id = crm.current_tenant() order by id loop
+            for k in 1..(c.id % 5) loop
+                n := n + 1;
+                v_order := crm.create_order(
+                    c.id, (select min(id) from crm.staff where tenant_id = crm.current_tenant()) + (n % 2), null,
+                    (select jsonb_agg(jsonb_build_object('product_id', p.id::text, 'quantity', 1 + (n + p.id) % 3))
+                       from crm.product p where p.tenant_id = crm.current_tenant() and (p.id + n) % 2 = 0),
+                    'confirmed', now() - make_interval(days => (n * 37) % 540));
+                if n % 4 <> 0 then perform crm.set_order_status(v_order, 'shipped'); end if;
+                if n % 4 in (1, 2) then perform crm.set_order_status(v_order, 'delivered'); end if;
+                if n % 17 = 0 and n % 4 <> 0 then perform crm.set_order_status(v_order, 'returned'); end if;
+                if n % 3 = 0 and n % 4 <> 0 and n % 17 <> 0 then
+                    perform crm.record_payment(c.id, (select sum(i.amount) from crm.invoice i
+                        where i.tenant_id = crm.current_tenant() and i.order_id = v_order), null, 'transfer');
+                end if;
+            end loop;
+        end loop;
+    end loop;
+end $$;

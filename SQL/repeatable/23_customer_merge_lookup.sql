@@ -1,0 +1,71 @@
+-- customers.merge and customers.lookup. Both grow with each area that hangs rows off a customer
+-- (contacts, cases, tasks): add the new tables here.
+set local role crm_owner;
+
+-- Moves everything of p_merge to p_keep, unions contact details, marks p_merge as merged, audits.
+create or replace function crm.merge_customers(p_keep bigint, p_merge bigint) returns json language plpgsql as $$
+declare
+    v_tenant uuid := crm.current_tenant();
+    k crm.customer;
+    m crm.customer;
+begin
+    select * into k from crm.customer where tenant_id = v_tenant and id = p_keep for update;
+    select * into m from crm.customer where tenant_id = v_tenant and id = p_merge for update;
+    if k.id is null or k.merged_into is not null then
+        raise exception 'customer % not found', p_keep using errcode = 'CR404', detail = 'field=keep_id';
+    end if;
+    if m.id is null or m.merged_into is not null then
+        raise exception 'customer % not found', p_merge using errcode = 'CR404', detail = 'field=merge_id';
+    end if;
+    update crm.sales_order set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.invoice set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.payment set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
+    select tenant_id, p_keep, month, revenue, cost, orders, units from crm.customer_month_summary
+     where tenant_id = v_tenant and customer_id = p_merge
+    on conflict (tenant_id, customer_id, month) do update
+       set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+           orders = s.orders + excluded.orders, units = s.units + excluded.units;
+    update crm.customer_month_summary set revenue = 0, cost = 0, orders = 0, units = 0
+     where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.customer set merged_into = p_keep, version = version + 1, updated_at = now(),
+                            emails = '{}', phones = '{}'
+     where tenant_id = v_tenant and id = p_merge;
+    update crm.customer set
+        emails = array(select distinct e from unnest(k.emails || m.emails) e),
+        phones = array(select distinct p from unnest(k.phones || m.phones) p),
+        preferences = coalesce(m.preferences, '{}') || coalesce(k.preferences, '{}'),
+        version = version + 1, updated_at = now()
+     where tenant_id = v_tenant and id = p_keep
+    returning * into k;
+    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
+    values (v_tenant, crm.current_principal(), 'merge', 'customer', p_keep::text, jsonb_build_object('merged', p_merge));
+    return crm.customer_json(k);
+end $$;
+
+-- Who is calling: everything at hand for a phone number in any common format, in one statement.
+-- (Contacts, quotes, cases and tasks join this answer as their areas land.)
+create or replace function crm.lookup_customer(p_phone text) returns json language sql stable as $$
+    with c as (
+        select c.* from crm.customer c
+         where c.phones @> array[crm.normalize_phone(p_phone, coalesce((select t.settings->>'default_country_code'
+                   from crm.tenant t where t.id = crm.current_tenant()), '49'))]
+           and c.tenant_id = any(crm.visible_tenants()) and c.merged_into is null
+         order by (c.tenant_id = crm.current_tenant()) desc, c.id
+         limit 1)
+    select json_build_object(
+        'customer', crm.customer_json(c),
+        'open_orders', coalesce((select json_agg(json_build_object('id', o.id::text, 'status', o.status, 'ordered_at', o.ordered_at,
+                              'total', (select sum(l.quantity * l.unit_price)::numeric(14,2)::text from crm.order_line l
+                                         where l.tenant_id = o.tenant_id and l.order_id = o.id)) order by o.ordered_at desc)
+                          from crm.sales_order o where o.tenant_id = c.tenant_id and o.customer_id = c.id
+                           and o.status in ('quoted', 'confirmed', 'shipped')), '[]'::json),
+        'balance', crm.customer_balance(c.tenant_id, c.id)::numeric(14,2)::text,
+        'sales_last_12_months', (select coalesce(sum(s.revenue), 0)::numeric(14,2)::text from crm.customer_month_summary s
+                                  where s.tenant_id = c.tenant_id and s.customer_id = c.id
+                                    and s.month >= date_trunc('month', now() - interval '11 months')),
+        'preferences', c.preferences)
+      from c
+$$;
+
+grant execute on function crm.merge_customers(bigint, bigint), crm.lookup_customer(text) to crm_unit;

@@ -1,0 +1,79 @@
+import CRMCore
+@testable import CRMServer
+import CRMTestSupport
+import XCTest
+
+/// products.* and orders.* through the protocol: prices and costs of the day, status moves,
+/// idempotent retries, the sales rollup, and bad input.
+final class OrdersTests: XCTestCase {
+    nonisolated(unsafe) static var harness: ServerHarness!
+
+    override class func setUp() {
+        harness = ServerHarness.startBlocking("orders") { h in
+            try h.createTenant("shop-a")
+            try h.createTenant("shop-b")
+        }
+    }
+
+    override class func tearDown() {
+        harness?.stopBlocking()
+    }
+
+    func testOrderKeepsPriceAndCostOfTheDayAndRollsUp() throws {
+        let c = try Self.harness.loggedIn(.unit(tenant: "shop-a", role: "manager"))
+        let product = try c.result("products.create", ["sku": "SK-1", "name": "Skimmer", "list_price": "89.00", "unit_cost": "31.00"])
+        let pid = try XCTUnwrap(product["id"]?.stringValue)
+        XCTAssertEqual(product["margin"], "58.00")
+        let customer = try c.result("customers.create", ["name": "Pool Owner", "emails": ["owner@pool.example"]])
+        let cid = try XCTUnwrap(customer["id"]?.stringValue)
+
+        let order = try c.result("orders.create", ["customer_id": .string(cid), "lines": [["product_id": .string(pid), "quantity": 2]], "idempotency_key": "req-1"])
+        XCTAssertEqual(order["total"], "178.00")
+        XCTAssertEqual(order["status"], "confirmed")
+        let retry = try c.result("orders.create", ["customer_id": .string(cid), "lines": [["product_id": .string(pid), "quantity": 2]], "idempotency_key": "req-1"])
+        XCTAssertEqual(retry["id"], order["id"], "a retry with the same idempotency key creates nothing new")
+
+        // A later price change does not touch the order.
+        _ = try c.result("products.update", ["id": .string(pid), "version": 1, "list_price": "99.00"])
+        XCTAssertEqual(try c.result("orders.get", ["id": order["id"]!])["total"], "178.00")
+
+        // Status moves, with conflicts for forbidden ones; shipping invoices the order.
+        let oid = order["id"]!
+        XCTAssertEqual(try c.call("orders.set_status", ["id": oid, "status": "delivered"]).errorCode, -32009)
+        XCTAssertEqual(try c.result("orders.set_status", ["id": oid, "status": "shipped"])["status"], "shipped")
+        try Self.harness.sql { conn in
+            let row = try conn.query("select revenue::text as r, cost::text as c, orders from crm.customer_month_summary where customer_id = \(Int64(cid)!)")[0]
+            XCTAssertEqual(try row.get("r", as: String.self), "178.00")
+            XCTAssertEqual(try row.get("c", as: String.self), "62.00")
+            XCTAssertEqual(try row.get("orders", as: Int.self), 1)
+            let balance = try conn.query("select crm.customer_balance(tenant_id, id)::text as b from crm.customer where id = \(Int64(cid)!)")[0]
+            XCTAssertEqual(try balance.get("b", as: String.self), "178.00")
+        }
+        _ = try c.result("orders.set_status", ["id": oid, "status": "returned"])
+        try Self.harness.sql { conn in
+            let row = try conn.query("select revenue::text as r, orders from crm.customer_month_summary where customer_id = \(Int64(cid)!)")[0]
+            XCTAssertEqual(try row.get("r", as: String.self), "0.00", "a return takes the order out of the sales rollup")
+        }
+        XCTAssertNotNil(try c.call("payments.record", ["customer_id": .string(cid), "amount": "10.00"])["result"])
+    }
+
+    func testBadInputAndOtherUnits() throws {
+        let a = try Self.harness.loggedIn(.unit(tenant: "shop-a", role: "manager"))
+        let b = try Self.harness.loggedIn(.unit(tenant: "shop-b", role: "manager"))
+        let pid = try a.result("products.create", ["sku": "SK-X", "name": "Thing", "list_price": 10, "unit_cost": 4])["id"]!
+        let cid = try a.result("customers.create", ["name": "Buyer"])["id"]!
+        XCTAssertEqual(try a.call("products.create", ["sku": "SK-X", "name": "Again", "list_price": 1, "unit_cost": 1]).errorCode, -32009)
+        XCTAssertEqual(try a.call("products.create", ["sku": "SK-Y", "name": "Cents", "list_price": "1.999", "unit_cost": 1]).errorCode, -32602)
+        let unknown = try a.call("orders.create", ["customer_id": cid, "lines": [["product_id": "999999", "quantity": 1]]])
+        XCTAssertEqual(unknown.errorCode, -32004)
+        XCTAssertEqual(unknown["error"]?["data"]?["field"], "lines[0].product_id")
+        XCTAssertEqual(try a.call("orders.create", ["customer_id": cid, "lines": []]).errorCode, -32602)
+        XCTAssertEqual(try a.call("orders.create", ["customer_id": cid, "lines": [["product_id": pid, "quantity": 0]]]).errorCode, -32602)
+        // Unit B can use neither A's customer nor A's product.
+        XCTAssertEqual(try b.call("orders.create", ["customer_id": cid, "lines": [["product_id": pid, "quantity": 1]]]).errorCode, -32004)
+        XCTAssertEqual(try b.call("products.get", ["id": pid]).errorCode, -32004)
+        let order = try a.result("orders.create", ["customer_id": cid, "lines": [["product_id": pid, "quantity": 1]]])
+        XCTAssertEqual(try b.call("orders.get", ["id": order["id"]!]).errorCode, -32004)
+        XCTAssertEqual(try b.call("orders.set_status", ["id": order["id"]!, "status": "shipped"]).errorCode, -32004)
+    }
+}
