@@ -19,6 +19,15 @@ select create_distributed_table('crm.customer_share', 'tenant_id', colocate_with
 select create_distributed_table('crm.partner_grant', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.audit_log', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.staff', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.product', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.commission_rate', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.sales_order', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.order_line', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.order_status_history', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.invoice', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.payment', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.customer_month_summary', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.goal', 'tenant_id', colocate_with => 'crm.customer');
 
 -- Every table of later areas follows the same rule; this check fails the transaction when one was
 -- forgotten, so the list above cannot silently fall behind the schema.

@@ -22,8 +22,10 @@ public final class PQConnection: @unchecked Sendable {
         var activeToken: UInt64 = 0
     }
 
-    /// Session settings every connection starts with: results are parsed assuming these.
-    static let sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c extra_float_digits=1"
+    /// Session settings every connection starts with: results are parsed assuming these, and a
+    /// COMMIT returns only once its WAL is flushed, whatever the cluster's default, so a write
+    /// acknowledged to a client survives a database crash.
+    static let sessionOptions = "-c TimeZone=UTC -c DateStyle=ISO -c IntervalStyle=iso_8601 -c extra_float_digits=1 -c synchronous_commit=on"
 
     /// Opens a connection (blocking). `url` is a libpq URI or key/value conninfo.
     public static func connect(url: String, applicationName: String = "crm", connectTimeout: Int = 5) throws(PQError) -> PQConnection {

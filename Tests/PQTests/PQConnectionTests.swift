@@ -81,6 +81,13 @@ final class PQConnectionTests: XCTestCase {
         }
     }
 
+    func testSessionsCommitSynchronouslyWhateverTheClusterDefault() throws {
+        let conn = try Self.db.connect()
+        let row = try conn.query("select current_setting('synchronous_commit') as s, current_setting('TimeZone') as tz")[0]
+        XCTAssertEqual(try row.get("s", as: String.self), "on")
+        XCTAssertEqual(try row.get("tz", as: String.self), "UTC")
+    }
+
     func testTransactionRollsBackOnError() throws {
         let conn = try Self.db.connect()
         try conn.execute(unsafeSQL: "create table if not exists tx (v int primary key)")

@@ -1,0 +1,47 @@
+-- Orders through the SQL functions: lines keep the price and cost of the day, and the sales
+-- rollup equals the raw lines after every kind of status change.
+begin;
+select plan(8);
+
+insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000c1', 'roll-a', 'A'),
+                                               ('00000000-0000-0000-0000-0000000000c2', 'roll-b', 'B');
+set local role crm_unit;
+select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000c1', true);
+insert into crm.customer (tenant_id, name) values (crm.current_tenant(), 'Buyer');
+insert into crm.product (tenant_id, sku, name, list_price, unit_cost) values
+    (crm.current_tenant(), 'P1', 'High margin', 100.00, 20.00), (crm.current_tenant(), 'P2', 'Low margin', 50.00, 45.00);
+
+-- Order 1: 2 x P1 at list (200 revenue, 40 cost); order 2: 3 x P2 at 48 (144 revenue, 135 cost); order 3 cancelled.
+select crm.create_order((select id from crm.customer), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'P1'), 'quantity', 2)),
+    'confirmed', '2026-03-05 10:00+00');
+select crm.create_order((select id from crm.customer), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'P2'), 'quantity', 3, 'unit_price', 48)),
+    'confirmed', '2026-03-20 10:00+00');
+select crm.create_order((select id from crm.customer), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'P1'), 'quantity', 1)),
+    'quoted', '2026-03-21 10:00+00');
+
+update crm.product set list_price = 999, unit_cost = 1 where sku = 'P1';
+select is((select sum(quantity * unit_price) from crm.order_line), 444.00::numeric,
+    'lines keep the price of the day (200 + 144 + 100), whatever the product costs now');
+select is((select revenue from crm.customer_month_summary where month = '2026-03-01'), 344.00::numeric,
+    'the rollup counts confirmed orders only: 200 + 144');
+select is((select cost from crm.customer_month_summary where month = '2026-03-01'), 175.00::numeric,
+    'and their cost of the day: 40 + 135');
+select is((select orders from crm.customer_month_summary where month = '2026-03-01'), 2, 'two orders');
+
+select crm.set_order_status((select max(id) from crm.sales_order), 'confirmed');
+select is((select revenue from crm.customer_month_summary), 444.00::numeric, 'confirming the quote adds its 100');
+select crm.set_order_status((select min(id) from crm.sales_order), 'shipped');
+select crm.set_order_status((select min(id) from crm.sales_order), 'returned');
+select is((select revenue from crm.customer_month_summary), 244.00::numeric, 'a return takes its 200 out again');
+select is(crm.customer_balance(crm.current_tenant(), (select id from crm.customer)), 0.00::numeric,
+    'shipped then returned: invoiced 200, credited 200');
+
+select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000c2', true);
+select is((select count(*)::int from crm.sales_order) + (select count(*)::int from crm.customer_month_summary), 0,
+    'another unit sees none of it');
+
+select * from finish();
+rollback;
