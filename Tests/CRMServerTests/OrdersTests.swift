@@ -77,3 +77,26 @@ final class OrdersTests: XCTestCase {
         XCTAssertEqual(try b.call("orders.set_status", ["id": order["id"]!, "status": "shipped"]).errorCode, -32004)
     }
 }
+
+extension OrdersTests {
+    func testProfitReportThroughTheProtocolPagesBestFirst() throws {
+        try Self.harness.createTenant("report-unit")
+        let c = try Self.harness.loggedIn(.unit(tenant: "report-unit", role: "manager"))
+        let pid = try c.result("products.create", ["sku": "R-1", "name": "Thing", "list_price": "10.00", "unit_cost": "4.00"])["id"]!
+        var expected: [String] = []
+        for q in [5, 1, 3] {  // margins 30, 6, 18
+            let cid = try c.result("customers.create", ["name": .string("Buyer \(q)")])["id"]!
+            _ = try c.result("orders.create", ["customer_id": cid, "lines": [["product_id": pid, "quantity": .number(q)]], "ordered_at": "2026-02-10T09:00:00Z"])
+            expected.append(cid.stringValue!)
+        }
+        let first = try c.result("reports.customer_profit", ["granularity": "month", "period": "2026-02", "limit": 2])
+        let items = try XCTUnwrap(first["items"]?.arrayValue)
+        XCTAssertEqual(items.map { $0["gross_margin"] }, [30.0, 18.0].map { JSON.number(String(format: "%.2f", $0)) })
+        let second = try c.result("reports.customer_profit", ["granularity": "month", "period": "2026-02", "limit": 2, "cursor": first["next_cursor"]!])
+        XCTAssertEqual(second["items"]?.arrayValue?.map { $0["customer_id"] }, [.string(expected[1])], "ids are strings")
+        XCTAssertEqual(second["next_cursor"], .null)
+        XCTAssertEqual(try c.call("reports.customer_profit", ["granularity": "month", "period": "2026-13"]).errorCode, -32602)
+        let other = try Self.harness.loggedIn(.unit(tenant: "shop-b", role: "manager"))
+        XCTAssertEqual(try other.result("reports.customer_profit", ["granularity": "year", "period": "2026"])["items"]?.arrayValue?.count, 0)
+    }
+}

@@ -1,0 +1,53 @@
+-- Profit reports with figures computed by hand: tiers follow margin, not volume.
+begin;
+select plan(9);
+
+insert into crm.tenant (id, slug, name, settings) values
+    ('00000000-0000-0000-0000-0000000000d1', 'prof-a', 'A', '{"customer_tiers": {"A": 0.5, "B": 0.9}}'),
+    ('00000000-0000-0000-0000-0000000000d2', 'prof-b', 'B', '{}');
+set local role crm_unit;
+select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000d1', true);
+insert into crm.customer (tenant_id, name) values (crm.current_tenant(), 'Volume Vic'), (crm.current_tenant(), 'Margin Mia'),
+                                                  (crm.current_tenant(), 'Small Sam');
+insert into crm.product (tenant_id, sku, name, list_price, unit_cost) values
+    (crm.current_tenant(), 'LOW', 'Low margin', 100.00, 95.00), (crm.current_tenant(), 'HIGH', 'High margin', 100.00, 40.00);
+
+-- 2025: Vic buys 50 x LOW: revenue 5000, cost 4750, margin 250.
+--       Mia buys 10 x HIGH: revenue 1000, cost 400, margin 600.
+--       Sam buys  2 x HIGH in March and 1 x HIGH in April: margins 120 and 60.
+-- 2025 unit margin = 250 + 600 + 180 = 1030.
+select crm.create_order((select id from crm.customer where name = 'Volume Vic'), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'LOW'), 'quantity', 50)), 'confirmed', '2025-03-10');
+select crm.create_order((select id from crm.customer where name = 'Margin Mia'), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'HIGH'), 'quantity', 10)), 'confirmed', '2025-03-11');
+select crm.create_order((select id from crm.customer where name = 'Small Sam'), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'HIGH'), 'quantity', 2)), 'confirmed', '2025-03-12');
+select crm.create_order((select id from crm.customer where name = 'Small Sam'), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product where sku = 'HIGH'), 'quantity', 1)), 'confirmed', '2025-04-02');
+
+select is((select gross_margin from report.customer_profit_yearly y join crm.customer c on c.id = y.customer_id
+            where c.name = 'Volume Vic' and year = 2025), 250.00::numeric, 'Vic: 5000 revenue - 4750 cost = 250');
+select is((select share_of_unit_margin from report.customer_profit_yearly y join crm.customer c on c.id = y.customer_id
+            where c.name = 'Margin Mia' and year = 2025), 0.582524::numeric, 'Mia: 600 / 1030 of the unit''s margin');
+select is((select margin_rate from report.customer_profit_yearly y join crm.customer c on c.id = y.customer_id
+            where c.name = 'Volume Vic' and year = 2025), 0.0500::numeric, 'Vic''s margin rate 250 / 5000');
+select is((select gross_margin_change from report.customer_profit_monthly m join crm.customer c on c.id = m.customer_id
+            where c.name = 'Small Sam' and month = '2025-04-01'), -60.00::numeric, 'Sam: April 60 against March 120');
+select is((select share_of_unit_margin from report.customer_profit_monthly m join crm.customer c on c.id = m.customer_id
+            where c.name = 'Small Sam' and month = '2025-04-01'), 1.000000::numeric, 'Sam earned all of April''s margin');
+
+-- Tiers for 2026 by 2025 margin: Mia first (share before 0 < 0.5: A), Vic next (600/1030 = 0.58 < 0.9: B),
+-- Sam last (850/1030 = 0.825 < 0.9: B). Vic spent five times Mia's revenue and still ranks below her.
+select is((select tier from report.customer_tier t join crm.customer c on c.id = t.customer_id
+            where c.name = 'Margin Mia' and year = 2026), 'A', 'the high-margin buyer is tier A');
+select is((select tier from report.customer_tier t join crm.customer c on c.id = t.customer_id
+            where c.name = 'Volume Vic' and year = 2026), 'B', 'the low-margin big spender is only tier B');
+select is((select share_before from report.customer_tier t join crm.customer c on c.id = t.customer_id
+            where c.name = 'Small Sam' and year = 2026), 0.825243::numeric, 'Sam: (600 + 250) / 1030 earned above him');
+
+select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000d2', true);
+select is((select count(*)::int from report.customer_profit_monthly) + (select count(*)::int from report.customer_tier), 0,
+    'another unit sees none of these figures');
+
+select * from finish();
+rollback;
