@@ -8,6 +8,10 @@ declare
     v_order bigint;
     n int := 0;
 begin
+    -- CRM investment per customer and the share of margin credited to it, for report.crm_roi.
+    update crm.tenant set settings = settings || '{"crm_roi": {"implementation_per_customer": 12, "upkeep_per_customer": 4,
+        "staff_per_customer": 9, "hardware_per_customer": 2, "training_per_customer": 1.5, "upgrades_per_customer": 1.5,
+        "success_rate": 0.35}, "customer_tiers": {"A": 0.5, "B": 0.8}, "product_tiers": {"A": 0.4, "B": 0.2}}';
     foreach unit in array array['hotel-berlin', 'hotel-munich', 'coolpool'] loop
         perform set_config('role', 'crm_unit', true);
         perform set_config('crm.tenant', unit, true);
@@ -27,6 +31,13 @@ begin
         end if;
         insert into crm.commission_rate (tenant_id, tier, rate)
         values (crm.current_tenant(), 'A', 0.0600), (crm.current_tenant(), 'B', 0.0400), (crm.current_tenant(), 'C', 0.0200);
+        insert into crm.goal (tenant_id, metric, target, period_start, period_end, staff_id)
+        select crm.current_tenant(), 'revenue', 15000, date_trunc('year', now())::date,
+               (date_trunc('year', now()) + interval '1 year - 1 day')::date, s.id
+          from crm.staff s where s.tenant_id = crm.current_tenant() and s.team = 'sales';
+        insert into crm.goal (tenant_id, metric, target, period_start, period_end)
+        values (crm.current_tenant(), 'gross_margin', 40000, date_trunc('year', now())::date,
+                (date_trunc('year', now()) + interval '1 year - 1 day')::date);
         for c in select id from crm.customer where tenant_id = crm.current_tenant() order by id loop
             for k in 1..(c.id % 5) loop
                 n := n + 1;

@@ -100,3 +100,15 @@ extension OrdersTests {
         XCTAssertEqual(try other.result("reports.customer_profit", ["granularity": "year", "period": "2026"])["items"]?.arrayValue?.count, 0)
     }
 }
+
+extension OrdersTests {
+    func testEveryReportAnswersThroughTheProtocol() throws {
+        let c = try Self.harness.loggedIn(.unit(tenant: "shop-a", role: "manager"))
+        for (method, params) in [("reports.product_profitability", [:]), ("reports.rfm", ["period": "week"]), ("reports.goals", [:]),
+                                 ("reports.customer_tiers", ["year": 2026]), ("reports.staff_commission", ["month": "2026-01"])] as [(String, JSONObject)] {
+            XCTAssertNotNil(try c.result(method, params)["items"]?.arrayValue, method)
+        }
+        XCTAssertNotNil(try c.result("reports.crm_roi")["customers"])
+        XCTAssertEqual(try c.call("reports.rfm", ["as_of": "2026-02-30x"]).errorCode, -32602)
+    }
+}

@@ -52,6 +52,51 @@ enum ReportMethods {
                     limit \(p.limit + 1)
                     """, limit: p.limit)
             },
+            RPCMethod("reports.product_profitability", summary: "Each product's units, revenue, cost, gross margin, margin rate and profit tier; by product id; paged.",
+                      params: [ParamSpec("profit_tier", .oneOf(["A", "B", "C"])), .limit(), .cursor()], access: .unit) { p, ctx in
+                try await ctx.page("""
+                    select r.product_id::text as key, (to_jsonb(r) || jsonb_build_object('product_id', r.product_id::text))::text as json
+                    from report.product_profitability r
+                    where r.product_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                      and (\(p.string("profit_tier"))::text is null or r.profit_tier = \(p.string("profit_tier")))
+                    order by r.product_id limit \(p.limit + 1)
+                    """, limit: p.limit)
+            },
+            RPCMethod("reports.staff_commission", summary: "Commission per staff member, month and product tier.",
+                      params: [.string("month", required: true, max: 7, "YYYY-MM"), .limit(), .cursor()], access: .roles(["manager", "director"])) { p, ctx in
+                let month = try p.requiredString("month")
+                guard month.count == 7, DateText.isDate(month + "-01") else { throw CRMError.invalidParams("month", "must be YYYY-MM") }
+                return try await ctx.page("""
+                    select r.staff_id::text || r.product_tier as key,
+                           (to_jsonb(r) || jsonb_build_object('staff_id', r.staff_id::text))::text as json
+                    from report.staff_commission r
+                    where r.month = (\(month) || '-01')::date and r.staff_id::text || r.product_tier > \(try Paging.decode(p.string("cursor")) ?? "")
+                    order by 1 limit \(p.limit + 1)
+                    """, limit: p.limit)
+            },
+            RPCMethod("reports.rfm", summary: "RFM per customer (Fader, Hardie and Lee; lifetimes) as of a date, in days or weeks; by customer id; paged.",
+                      params: [ParamSpec("as_of", .date), ParamSpec("period", .oneOf(["day", "week"])), .limit(), .cursor()], access: .unit) { p, ctx in
+                try await ctx.page("""
+                    select r.customer_id::text as key, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text as json
+                    from report.rfm(coalesce(\(p.string("as_of"))::date, current_date), coalesce(\(p.string("period")), 'day')) r
+                    where r.customer_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                    order by r.customer_id limit \(p.limit + 1)
+                    """, limit: p.limit)
+            },
+            RPCMethod("reports.goals", summary: "Every goal against what was achieved; sales quotas are the revenue goals of one staff member.",
+                      params: [.limit(), .cursor()], access: .unit) { p, ctx in
+                try await ctx.page("""
+                    select r.goal_id::text as key,
+                           (to_jsonb(r) || jsonb_build_object('goal_id', r.goal_id::text, 'staff_id', r.staff_id::text))::text as json
+                    from report.goal_progress r
+                    where r.goal_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                    order by r.goal_id limit \(p.limit + 1)
+                    """, limit: p.limit)
+            },
+            RPCMethod("reports.crm_roi", summary: "The CRM's return on investment for the unit, from its settings and the last 12 months' margin.",
+                      access: .roles(["manager", "director", "marketing"])) { _, ctx in
+                try await ctx.json("select row_to_json(r) as json from report.crm_roi r")
+            },
         ]
     }
 }

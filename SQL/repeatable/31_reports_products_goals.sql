@@ -1,0 +1,119 @@
+-- Product profitability and commissions by product tier; goals against what was achieved.
+-- These read order lines (grouped by product or staff), not the per-customer rollup.
+set local role crm_owner;
+
+create or replace view report.product_profitability with (security_invoker = true) as
+select t.slug as tenant,
+       p.id as product_id,
+       p.sku,
+       p.name,
+       coalesce(sum(l.quantity), 0) as units_sold,
+       coalesce(sum(l.quantity * l.unit_price), 0)::numeric(16,2) as revenue,
+       coalesce(sum(l.quantity * l.unit_cost), 0)::numeric(16,2) as cost,
+       coalesce(sum(l.quantity * (l.unit_price - l.unit_cost)), 0)::numeric(16,2) as gross_margin,
+       case when sum(l.quantity * l.unit_price) > 0
+            then round(sum(l.quantity * (l.unit_price - l.unit_cost)) / sum(l.quantity * l.unit_price), 4) end as margin_rate,
+       crm.product_tier(p.list_price, p.unit_cost) as profit_tier
+  from crm.product p
+  join crm.tenant t on t.id = p.tenant_id
+  left join (crm.order_line l join crm.sales_order o on o.tenant_id = l.tenant_id and o.id = l.order_id and crm.is_sale(o.status))
+         on l.tenant_id = p.tenant_id and l.product_id = p.id
+ group by t.slug, p.id, p.sku, p.name, p.list_price, p.unit_cost;
+
+comment on view report.product_profitability is 'Each product''s sales (confirmed, shipped, delivered orders): units, revenue, cost and gross margin at the prices and costs of the day, and its profit tier from today''s list price and cost (thresholds product_tiers.A/.B in the unit''s settings, default margin rates 0.40/0.20).';
+comment on column report.product_profitability.tenant is 'The business unit (slug).';
+comment on column report.product_profitability.product_id is 'The product.';
+comment on column report.product_profitability.sku is 'The product''s SKU.';
+comment on column report.product_profitability.name is 'The product''s name.';
+comment on column report.product_profitability.units_sold is 'Units sold.';
+comment on column report.product_profitability.revenue is 'Sum of quantity x unit price.';
+comment on column report.product_profitability.cost is 'Sum of quantity x unit cost at the time of each order.';
+comment on column report.product_profitability.gross_margin is 'Revenue minus cost.';
+comment on column report.product_profitability.margin_rate is 'Gross margin divided by revenue.';
+comment on column report.product_profitability.profit_tier is 'A, B or C by the product''s current margin rate.';
+
+create or replace view report.staff_commission with (security_invoker = true) as
+select t.slug as tenant,
+       o.staff_id,
+       date_trunc('month', o.ordered_at at time zone 'UTC')::date as month,
+       crm.product_tier(p.list_price, p.unit_cost) as product_tier,
+       sum(l.quantity * l.unit_price)::numeric(16,2) as revenue,
+       sum(l.quantity * (l.unit_price - l.unit_cost))::numeric(16,2) as gross_margin,
+       coalesce(r.rate, 0) as commission_rate,
+       round(sum(l.quantity * l.unit_price) * coalesce(r.rate, 0), 2) as commission
+  from crm.sales_order o
+  join crm.tenant t on t.id = o.tenant_id
+  join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+  join crm.product p on p.tenant_id = l.tenant_id and p.id = l.product_id
+  left join crm.commission_rate r on r.tenant_id = o.tenant_id and r.tier = crm.product_tier(p.list_price, p.unit_cost)
+ where crm.is_sale(o.status) and o.staff_id is not null
+ group by t.slug, o.staff_id, date_trunc('month', o.ordered_at at time zone 'UTC'), crm.product_tier(p.list_price, p.unit_cost), r.rate;
+
+comment on view report.staff_commission is 'Commission per staff member, month and product tier: revenue sold times the tier''s rate (crm.commission_rate), so selling profitable products pays more.';
+comment on column report.staff_commission.tenant is 'The business unit (slug).';
+comment on column report.staff_commission.staff_id is 'The staff member who sold.';
+comment on column report.staff_commission.month is 'First day of the month of the orders (UTC).';
+comment on column report.staff_commission.product_tier is 'The products'' profit tier.';
+comment on column report.staff_commission.revenue is 'Revenue sold in that tier.';
+comment on column report.staff_commission.gross_margin is 'Gross margin sold in that tier.';
+comment on column report.staff_commission.commission_rate is 'The unit''s commission rate for the tier (0 when unset).';
+comment on column report.staff_commission.commission is 'Revenue times rate.';
+
+create or replace view report.goal_progress with (security_invoker = true) as
+select t.slug as tenant,
+       g.id as goal_id,
+       g.metric,
+       g.period_start,
+       g.period_end,
+       g.staff_id,
+       g.team,
+       g.target,
+       a.actual,
+       case when g.target <> 0 then round(a.actual / g.target, 4) end as attainment
+  from crm.goal g
+  join crm.tenant t on t.id = g.tenant_id
+  cross join lateral (
+      select case g.metric
+          when 'new_customers' then (select count(*) from crm.customer c where c.tenant_id = g.tenant_id
+                                      and c.created_at >= g.period_start and c.created_at < g.period_end + 1)::numeric
+          else (select coalesce(case g.metric
+                                    when 'revenue' then sum(l.quantity * l.unit_price)
+                                    when 'gross_margin' then sum(l.quantity * (l.unit_price - l.unit_cost))
+                                    when 'orders' then count(distinct o.id) end, 0)::numeric(16,2)
+                  from crm.sales_order o
+                  join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+                  left join crm.staff s on s.tenant_id = o.tenant_id and s.id = o.staff_id
+                 where o.tenant_id = g.tenant_id and crm.is_sale(o.status)
+                   and o.ordered_at >= g.period_start and o.ordered_at < g.period_end + 1
+                   and (g.staff_id is null or o.staff_id = g.staff_id)
+                   and (g.team is null or s.team = g.team))
+          end as actual) a;
+
+comment on view report.goal_progress is 'Every goal against what was achieved in its period (revenue, gross margin and orders from sales, new customers from the customer list), for the unit, a team or a staff member.';
+comment on column report.goal_progress.tenant is 'The business unit (slug).';
+comment on column report.goal_progress.goal_id is 'The goal.';
+comment on column report.goal_progress.metric is 'revenue, gross_margin, orders or new_customers (contacts and nps are counted once their areas land).';
+comment on column report.goal_progress.period_start is 'First day of the goal''s period.';
+comment on column report.goal_progress.period_end is 'Last day of the goal''s period (inclusive).';
+comment on column report.goal_progress.staff_id is 'The staff member the goal is for (a sales quota), or null.';
+comment on column report.goal_progress.team is 'The team the goal is for, or null.';
+comment on column report.goal_progress.target is 'The target.';
+comment on column report.goal_progress.actual is 'What was achieved so far.';
+comment on column report.goal_progress.attainment is 'Actual divided by target.';
+
+create or replace view report.sales_vs_quota with (security_invoker = true) as
+select tenant, staff_id, period_start, period_end, target as quota, actual as revenue, attainment
+  from report.goal_progress
+ where metric = 'revenue' and staff_id is not null;
+
+comment on view report.sales_vs_quota is 'Sales against quota per staff member and period: the revenue goals set for one staff member.';
+comment on column report.sales_vs_quota.tenant is 'The business unit (slug).';
+comment on column report.sales_vs_quota.staff_id is 'The staff member.';
+comment on column report.sales_vs_quota.period_start is 'First day of the quota period.';
+comment on column report.sales_vs_quota.period_end is 'Last day of the quota period.';
+comment on column report.sales_vs_quota.quota is 'The revenue target.';
+comment on column report.sales_vs_quota.revenue is 'Revenue sold in the period.';
+comment on column report.sales_vs_quota.attainment is 'Revenue divided by quota.';
+
+grant select on report.product_profitability, report.staff_commission, report.goal_progress, report.sales_vs_quota
+    to crm_unit, crm_reporter;

@@ -1,0 +1,83 @@
+-- RFM as the buy-till-you-die literature defines it, and the CRM return on investment.
+set local role crm_owner;
+
+-- Per customer, as lifetimes' summary_data_from_transaction_data computes it: sales are summed
+-- per period (day, or ISO week); frequency = periods with a purchase - 1 (repeat periods);
+-- recency = last - first purchase period; T = as-of period - first purchase period;
+-- monetary_value = mean of the per-period sums after the first period (0 with no repeat).
+-- Only sales (confirmed, shipped, delivered) ordered on or before the as-of date count.
+create or replace function report.rfm(p_as_of date default current_date, p_period text default 'day')
+    returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
+    language sql stable security invoker as $$
+    with tx as (
+        select o.tenant_id, o.customer_id,
+               case p_period when 'week' then (date_trunc('week', o.ordered_at at time zone 'UTC')::date - date '1970-01-05') / 7
+                             else (o.ordered_at at time zone 'UTC')::date - date '1970-01-01' end as period_no,
+               sum(l.quantity * l.unit_price) as value
+          from crm.sales_order o
+          join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+         where crm.is_sale(o.status) and (o.ordered_at at time zone 'UTC')::date <= p_as_of
+         group by 1, 2, 3),
+    marked as (
+        select tx.*, min(period_no) over (partition by tenant_id, customer_id) as first_period from tx)
+    select t.slug, m.customer_id,
+           (count(*) - 1)::int,
+           (max(m.period_no) - min(m.period_no))::int,
+           ((case p_period when 'week' then (date_trunc('week', p_as_of)::date - date '1970-01-05') / 7
+                           else p_as_of - date '1970-01-01' end) - min(m.period_no))::int,
+           coalesce(round(avg(m.value) filter (where m.period_no > m.first_period), 2), 0)
+      from marked m join crm.tenant t on t.id = m.tenant_id
+     group by t.slug, m.customer_id
+$$;
+comment on function report.rfm(date, text) is 'RFM per customer as of a date, in days or weeks (Fader, Hardie and Lee 2005; lifetimes): frequency, recency, T, monetary_value.';
+
+create or replace view report.customer_rfm with (security_invoker = true) as
+select * from report.rfm(current_date, 'day');
+comment on view report.customer_rfm is 'RFM per customer as of today, in days; call report.rfm(as_of, ''week'') for other dates and weeks.';
+comment on column report.customer_rfm.tenant is 'The business unit (slug).';
+comment on column report.customer_rfm.customer_id is 'The customer.';
+comment on column report.customer_rfm.frequency is 'Number of repeat purchase periods (periods with a purchase minus one).';
+comment on column report.customer_rfm.recency is 'Periods from the first to the last purchase.';
+comment on column report.customer_rfm.t is 'Periods from the first purchase to the as-of date.';
+comment on column report.customer_rfm.monetary_value is 'Mean value of the repeat purchase periods (0 without repeats).';
+
+-- The CRM return on investment as the seed article defines it: the CRM initiative costs
+-- (implementation + upkeep + staff + hardware + training + upgrades) per customer times customers;
+-- it returns customers x gross margin per customer x success rate. Inputs: settings->'crm_roi'.
+create or replace view report.crm_roi with (security_invoker = true) as
+with inputs as (
+    select t.id, t.slug, coalesce(t.settings->'crm_roi', '{}') as r from crm.tenant t),
+figures as (
+    select i.slug,
+           (select count(*) from crm.customer c where c.tenant_id = i.id and c.merged_into is null) as customers,
+           (select coalesce(sum(s.revenue - s.cost), 0) from crm.customer_month_summary s
+             where s.tenant_id = i.id and s.month >= date_trunc('month', now() - interval '11 months')) as gross_margin_12m,
+           coalesce((i.r->>'implementation_per_customer')::numeric, 0) + coalesce((i.r->>'upkeep_per_customer')::numeric, 0)
+         + coalesce((i.r->>'staff_per_customer')::numeric, 0) + coalesce((i.r->>'hardware_per_customer')::numeric, 0)
+         + coalesce((i.r->>'training_per_customer')::numeric, 0) + coalesce((i.r->>'upgrades_per_customer')::numeric, 0)
+             as cost_per_customer,
+           coalesce((i.r->>'success_rate')::numeric, 0) as success_rate
+      from inputs i)
+select slug as tenant, customers, cost_per_customer,
+       (cost_per_customer * customers)::numeric(16,2) as crm_cost,
+       case when customers > 0 then round(gross_margin_12m / customers, 2) else 0 end as gross_margin_per_customer,
+       success_rate,
+       round(gross_margin_12m * success_rate, 2) as crm_return,
+       round(gross_margin_12m * success_rate - cost_per_customer * customers, 2) as net_return,
+       case when cost_per_customer * customers > 0
+            then round((gross_margin_12m * success_rate - cost_per_customer * customers) / (cost_per_customer * customers), 4) end as roi
+  from figures;
+
+comment on view report.crm_roi is 'CRM return on investment per unit: cost per customer times customers against customers times gross margin per customer (last 12 months) times the success rate; inputs in settings.crm_roi.';
+comment on column report.crm_roi.tenant is 'The business unit (slug).';
+comment on column report.crm_roi.customers is 'Customers of the unit (merged duplicates not counted).';
+comment on column report.crm_roi.cost_per_customer is 'Implementation, upkeep, staff, hardware, training and upgrades per customer (settings).';
+comment on column report.crm_roi.crm_cost is 'Cost per customer times customers.';
+comment on column report.crm_roi.gross_margin_per_customer is 'Gross margin of the last 12 months divided by customers.';
+comment on column report.crm_roi.success_rate is 'Share of the margin credited to the CRM (settings).';
+comment on column report.crm_roi.crm_return is 'Customers x gross margin per customer x success rate.';
+comment on column report.crm_roi.net_return is 'Return minus cost.';
+comment on column report.crm_roi.roi is 'Net return divided by cost.';
+
+grant execute on function report.rfm(date, text) to crm_unit, crm_reporter;
+grant select on report.customer_rfm, report.crm_roi to crm_unit, crm_reporter;
