@@ -28,6 +28,9 @@ select create_distributed_table('crm.invoice', 'tenant_id', colocate_with => 'cr
 select create_distributed_table('crm.payment', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.customer_month_summary', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.goal', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.interaction', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.quoted_price', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.call_record', 'tenant_id', colocate_with => 'crm.customer');
 
 -- Every table of later areas follows the same rule; this check fails the transaction when one was
 -- forgotten, so the list above cannot silently fall behind the schema.

@@ -20,6 +20,9 @@ begin
     update crm.sales_order set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.invoice set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.payment set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.interaction set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.quoted_price set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.call_record set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
     select tenant_id, p_keep, month, revenue, cost, orders, units from crm.customer_month_summary
      where tenant_id = v_tenant and customer_id = p_merge
@@ -44,7 +47,7 @@ begin
 end $$;
 
 -- Who is calling: everything at hand for a phone number in any common format, in one statement.
--- (Contacts, quotes, cases and tasks join this answer as their areas land.)
+-- (Open cases and upcoming tasks join this answer when their area lands.)
 create or replace function crm.lookup_customer(p_phone text) returns json language sql stable as $$
     with c as (
         select c.* from crm.customer c
@@ -64,6 +67,15 @@ create or replace function crm.lookup_customer(p_phone text) returns json langua
         'sales_last_12_months', (select coalesce(sum(s.revenue), 0)::numeric(14,2)::text from crm.customer_month_summary s
                                   where s.tenant_id = c.tenant_id and s.customer_id = c.id
                                     and s.month >= date_trunc('month', now() - interval '11 months')),
+        'last_contacts', coalesce((select json_agg(json_build_object('id', i.id::text, 'channel', i.channel, 'direction', i.direction,
+                                  'occurred_at', i.occurred_at, 'outcome', i.outcome, 'summary', i.summary))
+                              from (select * from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
+                                     order by i.occurred_at desc limit 5) i), '[]'::json),
+        'last_quotes', coalesce((select json_agg(json_build_object('product_id', q.product_id::text, 'price', q.price::text,
+                                  'quoted_at', q.quoted_at) order by q.product_id)
+                              from (select distinct on (q.product_id) q.* from crm.quoted_price q
+                                     where q.tenant_id = c.tenant_id and q.customer_id = c.id
+                                     order by q.product_id, q.quoted_at desc, q.id desc) q), '[]'::json),
         'preferences', c.preferences)
       from c
 $$;

@@ -141,3 +141,25 @@ extension CustomersTests {
         }
     }
 }
+
+extension CustomersTests {
+    func testContactsAndQuotesShowInTheNextLookup() throws {
+        let c = a
+        let cust = try c.result("customers.create", ["name": "Quote Quinn", "phones": ["0221 555 0101"]])
+        let pid = try c.result("products.create", ["sku": "Q-1", "name": "Cover", "list_price": "129.00", "unit_cost": "48.00"])["id"]!
+        let first = try c.result("interactions.log", ["customer_id": cust["id"]!, "channel": "phone", "direction": "inbound",
+                                                      "summary": "asked for a cover", "cost": "2.50", "quotes": [["product_id": pid, "price": "119.00"]]])
+        XCTAssertEqual(first["quotes"]?.arrayValue?.first?["price"], "119.00")
+        _ = try c.result("interactions.log", ["customer_id": cust["id"]!, "channel": "email", "direction": "outbound",
+                                              "summary": "better offer", "quotes": [["product_id": pid, "price": "109.00"]],
+                                              "occurred_at": "2030-01-01T00:00:00Z"])
+        let lookup = try c.result("customers.lookup", ["phone": "+49 221 5550101"])
+        XCTAssertEqual(lookup["last_quotes"]?.arrayValue?.map { $0["price"] }, ["109.00"], "the latest quote per product")
+        XCTAssertEqual(lookup["last_contacts"]?.arrayValue?.first?["channel"], "email")
+        XCTAssertEqual(try c.result("interactions.list", ["customer_id": cust["id"]!, "limit": 1])["items"]?.arrayValue?.count, 1)
+        XCTAssertNotNil(try c.call("calls.record", ["customer_id": cust["id"]!, "wait_seconds": 42, "reason": "complaint", "abandoned": false])["result"])
+        XCTAssertEqual(try c.call("interactions.log", ["customer_id": cust["id"]!, "channel": "pigeon"]).errorCode, -32602)
+        XCTAssertEqual(try b.call("interactions.log", ["customer_id": cust["id"]!, "channel": "phone"]).errorCode, -32004)
+        XCTAssertEqual(try b.result("interactions.list", ["customer_id": cust["id"]!])["items"]?.arrayValue?.count, 0)
+    }
+}

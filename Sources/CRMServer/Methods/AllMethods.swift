@@ -8,6 +8,7 @@ public enum AllMethods {
             CustomerMethods.all(),
             ProductMethods.all(),
             OrderMethods.all(),
+            InteractionMethods.all(),
             ReportMethods.all(),
         ])
     }

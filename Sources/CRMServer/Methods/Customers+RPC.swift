@@ -83,7 +83,7 @@ enum CustomerMethods {
                 guard keep != merge else { throw CRMError.invalidParams("merge_id", "must differ from keep_id") }
                 return try await ctx.json("select crm.merge_customers(\(keep), \(merge)) as json")
             },
-            RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any common format, with open orders, balance, sales of the last 12 months and preferences; one round trip.",
+            RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any common format, with open orders, balance, sales of the last 12 months, the last contacts, the last price quoted per product and preferences; one round trip.",
                       params: [.string("phone", required: true, max: 40)], access: .unit) { p, ctx in
                 let phone = try p.requiredString("phone")
                 let rows = try await ctx.query("select crm.normalize_phone(\(phone)) is null as invalid, crm.lookup_customer(\(phone)) as json")

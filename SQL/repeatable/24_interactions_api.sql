@@ -1,0 +1,45 @@
+-- interactions.log: one contact and the prices quoted in it, in one statement.
+set local role crm_owner;
+
+create or replace function crm.log_interaction(p jsonb) returns json language plpgsql as $$
+declare
+    v_tenant uuid := crm.current_tenant();
+    v bigint;
+    q jsonb;
+    i int := 0;
+begin
+    if p ? 'idempotency_key' then
+        select id into v from crm.interaction where tenant_id = v_tenant and idempotency_key = p->>'idempotency_key';
+        if found then return crm.interaction_json(v); end if;
+    end if;
+    if not exists (select 1 from crm.customer where tenant_id = v_tenant and id = (p->>'customer_id')::bigint) then
+        raise exception 'customer % not found', p->>'customer_id' using errcode = 'CR404', detail = 'field=customer_id';
+    end if;
+    insert into crm.interaction (tenant_id, customer_id, channel, direction, staff_id, outcome, summary, cost, occurred_at,
+                                 campaign_id, idempotency_key)
+    values (v_tenant, (p->>'customer_id')::bigint, p->>'channel', coalesce(p->>'direction', 'inbound'), (p->>'staff_id')::bigint,
+            p->>'outcome', p->>'summary', coalesce((p->>'cost')::numeric, 0), coalesce((p->>'occurred_at')::timestamptz, now()),
+            (p->>'campaign_id')::bigint, p->>'idempotency_key')
+    returning id into v;
+    for q in select * from jsonb_array_elements(coalesce(p->'quotes', '[]')) loop
+        if not exists (select 1 from crm.product where tenant_id = v_tenant and id = (q->>'product_id')::bigint) then
+            raise exception 'product % not found', q->>'product_id' using errcode = 'CR404', detail = format('field=quotes[%s].product_id', i);
+        end if;
+        insert into crm.quoted_price (tenant_id, interaction_id, customer_id, product_id, price, quoted_at)
+        values (v_tenant, v, (p->>'customer_id')::bigint, (q->>'product_id')::bigint, (q->>'price')::numeric,
+                coalesce((p->>'occurred_at')::timestamptz, now()));
+        i := i + 1;
+    end loop;
+    return crm.interaction_json(v);
+end $$;
+
+-- Volatile so that it sees the rows crm.log_interaction has just written.
+create or replace function crm.interaction_json(p_id bigint) returns json language sql volatile as $$
+    select json_build_object('id', i.id::text, 'customer_id', i.customer_id::text, 'channel', i.channel, 'direction', i.direction,
+        'staff_id', i.staff_id::text, 'outcome', i.outcome, 'summary', i.summary, 'cost', i.cost::text, 'occurred_at', i.occurred_at,
+        'quotes', coalesce((select json_agg(json_build_object('product_id', q.product_id::text, 'price', q.price::text) order by q.id)
+                              from crm.quoted_price q where q.tenant_id = i.tenant_id and q.interaction_id = i.id), '[]'::json))
+      from crm.interaction i where i.tenant_id = any(crm.visible_tenants()) and i.id = p_id
+$$;
+
+grant execute on function crm.log_interaction(jsonb), crm.interaction_json(bigint) to crm_unit;
