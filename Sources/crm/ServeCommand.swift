@@ -40,8 +40,9 @@ struct ServeCommand: AsyncParsableCommand {
             limits: ServerLimits.fromEnvironment(),
             registry: AllMethods.registry())
         let server = CRMServer(host: host, port: port, services: services, logger: logger)
+        let rules = TaskRulesService(database: services.database, interval: .seconds(Env.int("CRM_RULES_INTERVAL_S", default: 3600)), logger: logger)
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: PoolService(pool: pool)), .init(service: server)],
+            services: [.init(service: PoolService(pool: pool)), .init(service: server), .init(service: rules)],
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: logger))

@@ -9,6 +9,8 @@ public enum AllMethods {
             ProductMethods.all(),
             OrderMethods.all(),
             InteractionMethods.all(),
+            CaseMethods.all(),
+            LoyaltyMethods.all(),
             ReportMethods.all(),
         ])
     }

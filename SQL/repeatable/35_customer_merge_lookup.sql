@@ -1,3 +1,4 @@
+-- After the report views: the lookup shows the customer's tier from report.customer_tier.
 -- customers.merge and customers.lookup. Both grow with each area that hangs rows off a customer
 -- (contacts, cases, tasks): add the new tables here.
 set local role crm_owner;
@@ -23,6 +24,9 @@ begin
     update crm.interaction set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.quoted_price set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.call_record set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.service_case set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.task set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    update crm.survey_response set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
     select tenant_id, p_keep, month, revenue, cost, orders, units from crm.customer_month_summary
      where tenant_id = v_tenant and customer_id = p_merge
@@ -47,7 +51,7 @@ begin
 end $$;
 
 -- Who is calling: everything at hand for a phone number in any common format, in one statement.
--- (Open cases and upcoming tasks join this answer when their area lands.)
+
 create or replace function crm.lookup_customer(p_phone text) returns json language sql stable as $$
     with c as (
         select c.* from crm.customer c
@@ -76,6 +80,15 @@ create or replace function crm.lookup_customer(p_phone text) returns json langua
                               from (select distinct on (q.product_id) q.* from crm.quoted_price q
                                      where q.tenant_id = c.tenant_id and q.customer_id = c.id
                                      order by q.product_id, q.quoted_at desc, q.id desc) q), '[]'::json),
+        'open_cases', coalesce((select json_agg(json_build_object('id', k.id::text, 'category', k.category, 'priority', k.priority,
+                                  'status', k.status, 'subject', k.subject, 'sla_due_at', k.sla_due_at) order by k.sla_due_at)
+                              from crm.service_case k where k.tenant_id = c.tenant_id and k.customer_id = c.id
+                               and k.status not in ('resolved', 'closed')), '[]'::json),
+        'upcoming_tasks', coalesce((select json_agg(json_build_object('id', t.id::text, 'kind', t.kind, 'due_at', t.due_at, 'note', t.note))
+                              from (select * from crm.task t where t.tenant_id = c.tenant_id and t.customer_id = c.id and t.done_at is null
+                                     order by t.due_at limit 5) t), '[]'::json),
+        'tier', (select r.tier from report.customer_tier r where r.customer_id = c.id
+                  and r.year = extract(year from now())::int limit 1),
         'preferences', c.preferences)
       from c
 $$;

@@ -1,0 +1,47 @@
+public import CRMCore
+public import Logging
+import PQ
+public import ServiceLifecycle
+
+/// Runs every unit's task rules (care calls, holiday greetings, top-tier visits) on a schedule.
+/// The rules are idempotent in SQL, so two servers running them at once create each task once.
+public struct TaskRulesService: Service {
+    let database: CRMDatabase
+    let interval: Duration
+    let logger: Logger
+
+    public init(database: CRMDatabase, interval: Duration, logger: Logger) {
+        self.database = database
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isShuttingDownGracefully && !Task.isCancelled {
+            do {
+                let created = try await runOnce()
+                if created > 0 { logger.info("task rules ran", metadata: ["created": "\(created)"]) }
+            } catch {
+                logger.warning("task rules failed; will retry", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+
+    /// One pass over every unit, each in its own transaction under the unit role. Returns tasks created.
+    public func runOnce() async throws -> Int {
+        try await database.pool.withConnection { conn in
+            let units: [String] = try AdminOperations.asAdmin(conn) { c in
+                try c.query("select id::text as id from crm.tenant order by slug").map { try $0.get("id") }
+            }
+            var created = 0
+            for unit in units {
+                created += try conn.transaction { c in
+                    try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
+                    return try c.query("select crm.run_task_rules() as n")[0].get("n", as: Int.self)
+                }
+            }
+            return created
+        }
+    }
+}
