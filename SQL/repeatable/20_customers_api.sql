@@ -109,8 +109,8 @@ begin
     perform crm.assert_no_duplicate(v_emails, v_phones, null);
     insert into crm.customer (tenant_id, name, emails, phones, address, company, branch, segment,
                               consent, preferences, lifecycle_stage)
-    values (crm.current_tenant(), btrim(p->>'name'), v_emails, v_phones, p->'address', p->>'company',
-            p->>'branch', p->>'segment', coalesce(p->'consent', '{}'), coalesce(p->'preferences', '{}'),
+    values (crm.current_tenant(), btrim(p->>'name'), v_emails, v_phones, nullif(p->'address', 'null'), p->>'company',
+            p->>'branch', p->>'segment', coalesce(nullif(p->'consent', 'null'), '{}'), coalesce(nullif(p->'preferences', 'null'), '{}'),
             coalesce(p->>'lifecycle_stage', 'prospect'))
     returning * into c;
     insert into crm.customer_lifecycle_history (tenant_id, customer_id, stage)
@@ -144,12 +144,12 @@ begin
         name = case when p ? 'name' then btrim(p->>'name') else name end,
         emails = v_emails,
         phones = v_phones,
-        address = case when p ? 'address' then p->'address' else address end,
+        address = case when p ? 'address' then nullif(p->'address', 'null') else address end,
         company = case when p ? 'company' then p->>'company' else company end,
         branch = case when p ? 'branch' then p->>'branch' else branch end,
         segment = case when p ? 'segment' then p->>'segment' else segment end,
-        consent = case when p ? 'consent' then p->'consent' else consent end,
-        preferences = case when p ? 'preferences' then p->'preferences' else preferences end,
+        consent = case when p ? 'consent' then coalesce(nullif(p->'consent', 'null'), '{}') else consent end,
+        preferences = case when p ? 'preferences' then coalesce(nullif(p->'preferences', 'null'), '{}') else preferences end,
         lifecycle_stage = coalesce(p->>'lifecycle_stage', lifecycle_stage),
         version = version + 1,
         updated_at = now()

@@ -156,3 +156,12 @@ private func randomValue(_ rng: inout SplitMix64, depth: Int) -> JSON {
         return .object(JSONObject((0..<(rng.next() % 5)).map { _ in (randomString(&rng), randomValue(&rng, depth: depth + 1)) }))
     }
 }
+
+final class JSONRawWriterTests: XCTestCase {
+    func testRawJSONWithLineBreaksStaysOnOneLine() throws {
+        let raw = JSON.raw("[{\"a\" : \"x\\ny\"}, \n {\"a\" : 2}]\r\n")
+        let text = JSON.array([raw]).serialized
+        XCTAssertFalse(text.contains("\n") || text.contains("\r"))
+        XCTAssertEqual(try JSONParser.parse(text).arrayValue?.first?.arrayValue?.first?["a"], "x\ny", "escaped newlines inside strings survive")
+    }
+}

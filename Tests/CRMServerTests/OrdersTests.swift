@@ -109,6 +109,13 @@ extension OrdersTests {
             XCTAssertNotNil(try c.result(method, params)["items"]?.arrayValue, method)
         }
         XCTAssertNotNil(try c.result("reports.crm_roi")["customers"])
+        for (method, params) in [("reports.channel_effectiveness", ["month": "2026-03"]), ("reports.call_centre_daily", ["day": "2026-03-02"]),
+                                 ("reports.satisfaction", [:])] as [(String, JSONObject)] {
+            XCTAssertNotNil(try c.result(method, params).arrayValue, method)
+        }
+        XCTAssertNotNil(try c.result("reports.lifecycle_funnel")["funnel"]?.arrayValue)
+        XCTAssertNotNil(try c.result("reports.customer_value", ["limit": 5])["items"]?.arrayValue)
+        XCTAssertEqual(try c.call("reports.satisfaction", ["month": "March"]).errorCode, -32602)
         XCTAssertEqual(try c.call("reports.rfm", ["as_of": "2026-02-30x"]).errorCode, -32602)
     }
 }

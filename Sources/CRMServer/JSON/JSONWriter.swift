@@ -1,7 +1,7 @@
 public import NIOCore
 
 /// Compact serialization: no whitespace, object members in order, numbers as their lexemes,
-/// `.raw` text verbatim. In strings, `"` and `\` are escaped, control characters become
+/// `.raw` text verbatim except for line breaks (see `appendRaw`). In strings, `"` and `\` are escaped, control characters become
 /// `\n \r \t \b \f` or `\u00XX`, and everything else (including non-ASCII) passes through as
 /// UTF-8. Nested values are written recursively; parsed values are at most `maxDepth` deep.
 extension JSON {
@@ -45,7 +45,7 @@ struct JSONOutput {
         case .null: appendASCII("null")
         case .bool(let b): appendASCII(b ? "true" : "false")
         case .number(let lexeme): appendUTF8(lexeme)
-        case .raw(let text): appendUTF8(text)
+        case .raw(let text): appendRaw(text)
         case .string(let s): writeString(s)
         case .array(let items):
             append(UInt8(ascii: "["))
@@ -75,6 +75,18 @@ struct JSONOutput {
     mutating func appendUTF8(_ text: String) {
         var text = text
         text.withUTF8 { append(UnsafeRawBufferPointer($0)) }
+    }
+
+    /// Pre-serialized JSON (from PostgreSQL) on a line protocol: PostgreSQL's json_agg and
+    /// pretty output put line breaks between elements. In valid JSON a raw CR or LF can only be
+    /// whitespace between tokens (inside strings they are escaped), so they become spaces and
+    /// a message always stays on one line.
+    mutating func appendRaw(_ text: String) {
+        let start = bytes.count
+        appendUTF8(text)
+        for i in start..<bytes.count where bytes[i] == 10 || bytes[i] == 13 {
+            bytes[i] = 32
+        }
     }
 
     /// A quoted, escaped string; runs of bytes that need no escape are copied in one go.

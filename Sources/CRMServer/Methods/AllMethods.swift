@@ -12,6 +12,7 @@ public enum AllMethods {
             CaseMethods.all(),
             LoyaltyMethods.all(),
             ReportMethods.all(),
+            ContactReportMethods.all(),
         ])
     }
 }

@@ -1,0 +1,175 @@
+-- Contacts, the call centre, satisfaction, the lifecycle and the one-row customer value report.
+set local role crm_owner;
+
+create or replace view report.channel_effectiveness with (security_invoker = true) as
+with contacts as (
+    select i.tenant_id, i.channel, date_trunc('month', i.occurred_at at time zone 'UTC')::date as month,
+           count(*) as contacts, sum(i.cost) as cost, count(distinct i.customer_id) as customers_reached
+      from crm.interaction i group by 1, 2, 3),
+conversions as (
+    -- A sale converts a contact when the customer's last contact within 30 days before it came through the channel.
+    select o.tenant_id, last.channel, date_trunc('month', o.ordered_at at time zone 'UTC')::date as month,
+           count(*) as conversions, sum(l.margin) as gross_margin
+      from crm.sales_order o
+      join lateral (select sum(ol.quantity * (ol.unit_price - ol.unit_cost)) as margin from crm.order_line ol
+                     where ol.tenant_id = o.tenant_id and ol.order_id = o.id) l on true
+      join lateral (select i.channel from crm.interaction i
+                     where i.tenant_id = o.tenant_id and i.customer_id = o.customer_id
+                       and i.occurred_at between o.ordered_at - interval '30 days' and o.ordered_at
+                     order by i.occurred_at desc limit 1) last on true
+     where crm.is_sale(o.status)
+     group by 1, 2, 3)
+select t.slug as tenant, c.channel, c.month, c.contacts, c.customers_reached, c.cost::numeric(14,2) as cost,
+       round(c.cost / nullif(c.contacts, 0), 2) as cost_per_contact,
+       coalesce(v.conversions, 0) as conversions,
+       coalesce(v.gross_margin, 0)::numeric(16,2) as gross_margin,
+       round(coalesce(v.conversions, 0)::numeric / nullif(c.contacts, 0), 4) as conversion_rate
+  from contacts c join crm.tenant t on t.id = c.tenant_id
+  left join conversions v on v.tenant_id = c.tenant_id and v.channel = c.channel and v.month = c.month;
+
+comment on view report.channel_effectiveness is 'Per channel and month: contacts, customers reached, cost and cost per contact, and the sales (and their gross margin) whose last contact in the 30 days before came through the channel.';
+comment on column report.channel_effectiveness.tenant is 'The business unit (slug).';
+comment on column report.channel_effectiveness.channel is 'phone, email, web, store, call_centre, mail, partner or visit.';
+comment on column report.channel_effectiveness.month is 'First day of the month (UTC).';
+comment on column report.channel_effectiveness.contacts is 'Contacts through the channel.';
+comment on column report.channel_effectiveness.customers_reached is 'Distinct customers contacted.';
+comment on column report.channel_effectiveness.cost is 'Sum of the contacts'' cost.';
+comment on column report.channel_effectiveness.cost_per_contact is 'Cost divided by contacts.';
+comment on column report.channel_effectiveness.conversions is 'Sales whose last contact within 30 days came through the channel.';
+comment on column report.channel_effectiveness.gross_margin is 'Gross margin of those sales.';
+comment on column report.channel_effectiveness.conversion_rate is 'Conversions divided by contacts.';
+
+create or replace view report.call_centre_daily with (security_invoker = true) as
+select t.slug as tenant,
+       (c.started_at at time zone 'UTC')::date as day,
+       c.answered_by as agent_id,
+       count(*) as calls,
+       count(*) filter (where not c.abandoned) as answered,
+       count(*) filter (where c.abandoned) as abandoned,
+       round(avg(c.wait_seconds), 1) as average_wait_seconds,
+       max(c.wait_seconds) as longest_wait_seconds,
+       count(*) filter (where c.reason = 'question') as questions,
+       count(*) filter (where c.reason = 'complaint') as complaints,
+       count(*) filter (where c.reason = 'quality') as quality,
+       count(*) filter (where c.reason = 'replacement') as replacements,
+       count(*) filter (where c.reason = 'refund') as refunds
+  from crm.call_record c join crm.tenant t on t.id = c.tenant_id
+ group by t.slug, (c.started_at at time zone 'UTC')::date, c.answered_by;
+
+comment on view report.call_centre_daily is 'Inbound calls per day and agent: answered, abandoned, waiting times, and calls per reason (replacements and refunds included).';
+comment on column report.call_centre_daily.tenant is 'The business unit (slug).';
+comment on column report.call_centre_daily.day is 'The day (UTC).';
+comment on column report.call_centre_daily.agent_id is 'The staff member who answered (null: nobody, e.g. abandoned).';
+comment on column report.call_centre_daily.calls is 'Calls.';
+comment on column report.call_centre_daily.answered is 'Calls not abandoned.';
+comment on column report.call_centre_daily.abandoned is 'Calls the caller gave up on.';
+comment on column report.call_centre_daily.average_wait_seconds is 'Mean wait before answer or hang-up.';
+comment on column report.call_centre_daily.longest_wait_seconds is 'Longest wait.';
+comment on column report.call_centre_daily.questions is 'Calls with a question.';
+comment on column report.call_centre_daily.complaints is 'Complaints.';
+comment on column report.call_centre_daily.quality is 'Quality problems.';
+comment on column report.call_centre_daily.replacements is 'Replacement requests.';
+comment on column report.call_centre_daily.refunds is 'Refund requests.';
+
+create or replace view report.satisfaction with (security_invoker = true) as
+select t.slug as tenant,
+       s.product_id,
+       s.service,
+       date_trunc('month', s.responded_at at time zone 'UTC')::date as month,
+       count(*) as responses,
+       round(avg(s.score), 2) as average_score,
+       round(100.0 * (count(*) filter (where s.score >= 9) - count(*) filter (where s.score <= 6)) / count(*), 1) as nps,
+       round(avg(case when s.would_recommend then 1.0 when not s.would_recommend then 0.0 end), 4) as would_recommend_rate
+  from crm.survey_response s join crm.tenant t on t.id = s.tenant_id
+ group by t.slug, s.product_id, s.service, date_trunc('month', s.responded_at at time zone 'UTC');
+
+comment on view report.satisfaction is 'Average score and Net Promoter Score per product (or service) and month: NPS = % promoters (9-10) - % detractors (0-6).';
+comment on column report.satisfaction.tenant is 'The business unit (slug).';
+comment on column report.satisfaction.product_id is 'The product rated (null for a service).';
+comment on column report.satisfaction.service is 'The service rated (null for a product).';
+comment on column report.satisfaction.month is 'First day of the month (UTC).';
+comment on column report.satisfaction.responses is 'Survey answers.';
+comment on column report.satisfaction.average_score is 'Mean score, 0-10.';
+comment on column report.satisfaction.nps is 'Percent promoters minus percent detractors.';
+comment on column report.satisfaction.would_recommend_rate is 'Share of answers that would recommend.';
+
+create or replace view report.lifecycle_funnel with (security_invoker = true) as
+select t.slug as tenant, s.stage, s.position,
+       count(c.id) as customers,
+       round(count(c.id)::numeric / nullif(sum(count(c.id)) over (partition by t.slug), 0), 4) as share
+  from crm.tenant t
+  cross join (values ('prospect', 1), ('acquired', 2), ('active', 3), ('retained', 4), ('loyal', 5), ('lapsed', 6)) as s(stage, position)
+  left join crm.customer c on c.tenant_id = t.id and c.lifecycle_stage = s.stage and c.merged_into is null
+ group by t.slug, s.stage, s.position;
+
+comment on view report.lifecycle_funnel is 'Customers per lifecycle stage (prospect, acquired, active, retained, loyal, lapsed) and their share.';
+comment on column report.lifecycle_funnel.tenant is 'The business unit (slug).';
+comment on column report.lifecycle_funnel.stage is 'The lifecycle stage.';
+comment on column report.lifecycle_funnel.position is 'The stage''s place in the funnel (1 = prospect).';
+comment on column report.lifecycle_funnel.customers is 'Customers in the stage.';
+comment on column report.lifecycle_funnel.share is 'Customers in the stage divided by all the unit''s customers.';
+
+create or replace view report.data_capture with (security_invoker = true) as
+select t.slug as tenant,
+       count(*) as customers,
+       round(count(*) filter (where crm.customer_capture_phase(c) >= 1)::numeric / count(*), 4) as phase_1_rate,
+       round(count(*) filter (where crm.customer_capture_phase(c) >= 2)::numeric / count(*), 4) as phase_2_rate,
+       round(count(*) filter (where crm.customer_capture_phase(c) >= 3)::numeric / count(*), 4) as phase_3_rate
+  from crm.customer c join crm.tenant t on t.id = c.tenant_id
+ where c.merged_into is null
+ group by t.slug;
+
+comment on view report.data_capture is 'Data capture rates: phase 1 name and email, phase 2 postal address and phone, phase 3 purchase preferences.';
+comment on column report.data_capture.tenant is 'The business unit (slug).';
+comment on column report.data_capture.customers is 'Customers (merged duplicates not counted).';
+comment on column report.data_capture.phase_1_rate is 'Share with name and email.';
+comment on column report.data_capture.phase_2_rate is 'Share with postal address and phone as well.';
+comment on column report.data_capture.phase_3_rate is 'Share with purchase preferences as well.';
+
+create or replace view report.customer_value with (security_invoker = true) as
+select t.slug as tenant,
+       c.id as customer_id,
+       c.name,
+       c.emails,
+       c.phones,
+       c.segment,
+       c.lifecycle_stage,
+       coalesce(p.gross_margin, 0) as gross_margin_12m,
+       coalesce(p.revenue, 0) as revenue_12m,
+       (select r.tier from report.customer_tier r where r.tenant = t.slug and r.customer_id = c.id
+         and r.year = extract(year from now())::int) as tier,
+       rfm.frequency, rfm.recency, rfm.t, rfm.monetary_value,
+       (select round(avg(s.score), 2) from crm.survey_response s where s.tenant_id = c.tenant_id and s.customer_id = c.id) as average_score,
+       (select array_agg(ch.channel order by ch.n desc, ch.channel) from
+           (select i.channel, count(*) as n from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
+             group by i.channel order by count(*) desc limit 3) ch) as preferred_channels,
+       array(select k from jsonb_each(c.consent) e(k, v) where v = 'true'::jsonb order by k) as consented_channels
+  from crm.customer c
+  join crm.tenant t on t.id = c.tenant_id
+  left join (select s.tenant_id, s.customer_id, sum(s.revenue) as revenue, sum(s.revenue - s.cost) as gross_margin
+               from crm.customer_month_summary s where s.month >= date_trunc('month', now() - interval '11 months')
+              group by 1, 2) p on p.tenant_id = c.tenant_id and p.customer_id = c.id
+  left join report.rfm(current_date, 'day') rfm on rfm.tenant = t.slug and rfm.customer_id = c.id
+ where c.merged_into is null;
+
+comment on view report.customer_value is 'The customer value evaluation report, one row per customer: profit contribution (12 months), tier, RFM, satisfaction, preferred channels and contact details.';
+comment on column report.customer_value.tenant is 'The business unit (slug).';
+comment on column report.customer_value.customer_id is 'The customer.';
+comment on column report.customer_value.name is 'Name.';
+comment on column report.customer_value.emails is 'Email addresses.';
+comment on column report.customer_value.phones is 'Phone numbers (E.164).';
+comment on column report.customer_value.segment is 'Segment.';
+comment on column report.customer_value.lifecycle_stage is 'Lifecycle stage.';
+comment on column report.customer_value.gross_margin_12m is 'Gross margin of the last 12 months.';
+comment on column report.customer_value.revenue_12m is 'Revenue of the last 12 months.';
+comment on column report.customer_value.tier is 'This year''s tier (by last year''s margin).';
+comment on column report.customer_value.frequency is 'RFM frequency (repeat purchase days).';
+comment on column report.customer_value.recency is 'RFM recency (days first to last purchase).';
+comment on column report.customer_value.t is 'RFM T (days since the first purchase).';
+comment on column report.customer_value.monetary_value is 'RFM monetary value (mean repeat purchase).';
+comment on column report.customer_value.average_score is 'Mean survey score, 0-10.';
+comment on column report.customer_value.preferred_channels is 'The channels of most contacts, most used first.';
+comment on column report.customer_value.consented_channels is 'Channels the customer accepts.';
+
+grant select on report.channel_effectiveness, report.call_centre_daily, report.satisfaction, report.lifecycle_funnel,
+    report.data_capture, report.customer_value to crm_unit, crm_reporter;
