@@ -47,6 +47,7 @@ begin
                         (n * 7) % 11, (n * 7) % 11 >= 8, 'demo answer', now() - make_interval(days => n % 90));
             end if;
         end loop;
+        perform crm.refresh_customer_tiers();
         perform crm.run_task_rules();
     end loop;
 end $$;

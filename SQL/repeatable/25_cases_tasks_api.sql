@@ -74,7 +74,7 @@ end $$;
 
 -- Task rules, idempotent through rule_key; run by the server on a schedule for each unit.
 -- Settings: care_call_days (30), holidays [{"date": "YYYY-MM-DD", "name": ...}], greeting_days_before (7),
--- visit_weeks_top_tier (8). Returns the number of tasks created.
+-- visit_weeks_top_tier (8), for the tier-A customers of crm.customer_tier_snapshot. Returns the number of tasks created.
 create or replace function crm.run_task_rules(p_now timestamptz default now()) returns int language plpgsql as $$
 declare
     v_tenant uuid := crm.current_tenant();
@@ -111,8 +111,8 @@ begin
     insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
     select v_tenant, 'visit', r.customer_id, p_now, 'visit for a top-tier customer',
            'visit:' || r.customer_id || ':' || floor(extract(epoch from p_now) / (v_weeks * 7 * 86400))::bigint
-      from report.customer_tier r
-     where r.year = extract(year from p_now)::int and r.tier = 'A'
+      from crm.customer_tier_snapshot r
+     where r.tenant_id = v_tenant and r.year = extract(year from p_now)::int and r.tier = 'A'
     on conflict (tenant_id, rule_key) do nothing;
     get diagnostics n = row_count;
     return total + n;

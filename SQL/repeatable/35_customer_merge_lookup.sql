@@ -1,4 +1,3 @@
--- After the report views: the lookup shows the customer's tier from report.customer_tier.
 -- customers.merge and customers.lookup. Both grow with each area that hangs rows off a customer
 -- (contacts, cases, tasks): add the new tables here.
 set local role crm_owner;
@@ -27,6 +26,7 @@ begin
     update crm.service_case set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.task set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.survey_response set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
+    delete from crm.customer_tier_snapshot where tenant_id = v_tenant and customer_id = p_merge;
     insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
     select tenant_id, p_keep, month, revenue, cost, orders, units from crm.customer_month_summary
      where tenant_id = v_tenant and customer_id = p_merge
@@ -87,8 +87,8 @@ create or replace function crm.lookup_customer(p_phone text) returns json langua
         'upcoming_tasks', coalesce((select json_agg(json_build_object('id', t.id::text, 'kind', t.kind, 'due_at', t.due_at, 'note', t.note))
                               from (select * from crm.task t where t.tenant_id = c.tenant_id and t.customer_id = c.id and t.done_at is null
                                      order by t.due_at limit 5) t), '[]'::json),
-        'tier', (select r.tier from report.customer_tier r where r.customer_id = c.id
-                  and r.year = extract(year from now())::int limit 1),
+        'tier', (select s.tier from crm.customer_tier_snapshot s where s.tenant_id = c.tenant_id and s.customer_id = c.id
+                  and s.year = extract(year from now())::int),
         'preferences', c.preferences)
       from c
 $$;

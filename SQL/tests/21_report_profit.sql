@@ -1,6 +1,6 @@
 -- Profit reports with figures computed by hand: tiers follow margin, not volume.
 begin;
-select plan(9);
+select plan(11);
 
 insert into crm.tenant (id, slug, name, settings) values
     ('00000000-0000-0000-0000-0000000000d1', 'prof-a', 'A', '{"customer_tiers": {"A": 0.5, "B": 0.9}}'),
@@ -48,6 +48,18 @@ select is((select share_before from report.customer_tier t join crm.customer c o
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000d2', true);
 select is((select count(*)::int from report.customer_profit_monthly) + (select count(*)::int from report.customer_tier), 0,
     'another unit sees none of these figures');
+insert into crm.customer (tenant_id, name) values (crm.current_tenant(), 'B buyer');
+insert into crm.product (tenant_id, sku, name, list_price, unit_cost) values (crm.current_tenant(), 'B', 'B', 10, 5);
+select crm.create_order((select id from crm.customer), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product), 'quantity', 1)), 'confirmed', '2025-05-05');
+
+reset role;
+set local role crm_reporter;
+select set_config('crm.tenant_id', '', true);
+select is((select array_agg(distinct tenant order by tenant) from report.customer_profit_yearly where tenant like 'prof-%'),
+    array['prof-a', 'prof-b'], 'crm_reporter sees every unit in the report views');
+select set_config('crm.tenant', 'prof-b', true);
+select is((select array_agg(distinct tenant) from report.customer_profit_yearly), array['prof-b'], 'and SET crm.tenant narrows it');
 
 select * from finish();
 rollback;

@@ -3,6 +3,7 @@ import CRMCore
 import CRMTestSupport
 import Foundation
 import PQ
+import CRMCore
 import XCTest
 
 /// cases.*, tasks.*, surveys.record and the task rules, through the protocol.
@@ -78,5 +79,15 @@ enum PQTimestampFormatter {
     static func string(_ date: Date) -> String {
         let f = ISO8601DateFormatter()
         return f.string(from: date)
+    }
+}
+
+extension ServiceLoyaltyTests {
+    func testTheScheduledJobRefreshesTiersAndRunsRulesForEveryUnit() async throws {
+        let h = Self.harness!
+        let rules = TaskRulesService(database: CRMDatabase(pool: h.pool, logger: .init(label: "t")), interval: .seconds(3600), logger: .init(label: "t"))
+        _ = try await rules.runOnce()
+        let second = try await rules.runOnce()
+        XCTAssertEqual(second, 0, "a second pass creates nothing")
     }
 }

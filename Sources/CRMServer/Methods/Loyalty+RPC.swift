@@ -48,7 +48,7 @@ enum LoyaltyMethods {
             },
             RPCMethod("tasks.run_rules", summary: "Runs the unit's task rules now (care calls, holiday greetings, top-tier visits); idempotent. The server also runs them on a schedule.",
                       access: .roles(["manager", "director"])) { _, ctx in
-                try await ctx.json("select json_build_object('created', crm.run_task_rules()) as json")
+                try await ctx.json("select json_build_object('tiers', crm.refresh_customer_tiers(), 'created', crm.run_task_rules()) as json")
             },
             RPCMethod("surveys.record", summary: "Records a 0-10 score for a product or a service, would-recommend and a comment.",
                       params: [.id("customer_id", required: true), .id("product_id"), .string("service", max: 100),

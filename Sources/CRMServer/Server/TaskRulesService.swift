@@ -3,7 +3,8 @@ public import Logging
 import PQ
 public import ServiceLifecycle
 
-/// Runs every unit's task rules (care calls, holiday greetings, top-tier visits) on a schedule.
+/// Runs every unit's scheduled work on a schedule: the tier snapshot, then the task rules (care
+/// calls, holiday greetings, top-tier visits).
 /// The rules are idempotent in SQL, so two servers running them at once create each task once.
 public struct TaskRulesService: Service {
     let database: CRMDatabase
@@ -38,7 +39,8 @@ public struct TaskRulesService: Service {
             for unit in units {
                 created += try conn.transaction { c in
                     try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
-                    return try c.query("select crm.run_task_rules() as n")[0].get("n", as: Int.self)
+                    // Tiers first: the visit rule reads them, and so does the caller lookup.
+                    return try c.query("select crm.refresh_customer_tiers() as tiers, crm.run_task_rules() as n")[0].get("n", as: Int.self)
                 }
             }
             return created
