@@ -33,6 +33,16 @@ public struct Importer: Sendable {
             columns: ["name", "email", "phone", "company", "branch", "segment", "street", "city", "postcode", "country", "lifecycle_stage"],
             required: ["name"],
             function: "crm.import_customers"),
+        "products": Kind(
+            name: "products",
+            columns: ["sku", "name", "list_price", "unit_cost", "description", "product_group", "active", "surplus", "warranty_months"],
+            required: ["sku", "name", "list_price", "unit_cost"],
+            function: "crm.import_products"),
+        "orders": Kind(
+            name: "orders",
+            columns: ["order_ref", "ordered_at", "sku", "quantity", "customer_email", "customer_phone", "status", "unit_price", "unit_cost"],
+            required: ["order_ref", "ordered_at", "sku", "quantity"],
+            function: "crm.import_orders"),
     ]
 
     public let kind: Kind
