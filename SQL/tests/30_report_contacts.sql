@@ -1,6 +1,6 @@
 -- Contact, call-centre, satisfaction, lifecycle and capture reports with figures computed by hand.
 begin;
-select plan(9);
+select plan(10);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000f1', 'cc-a', 'A'),
                                                ('00000000-0000-0000-0000-0000000000f2', 'cc-b', 'B');
@@ -49,6 +49,10 @@ select is((select share from report.lifecycle_funnel where stage = 'loyal' and t
 -- Capture: Ann phase 3, Bo phase 1 (email, no phone), Cy phase 0 (no email): 2/3, 1/3, 1/3.
 select is((select (phase_1_rate, phase_2_rate, phase_3_rate)::text from report.data_capture where tenant = 'cc-a'),
     '(0.6667,0.3333,0.3333)', 'capture rates per phase');
+
+-- Ann: no sales, scores 10, 9, 7, 3 (mean 7.25), one phone and one email contact, no consent recorded.
+select is((select (gross_margin_12m, average_score, preferred_channels, frequency)::text from report.customer_value where name = 'Ann'),
+    '(0,7.25,"{email,phone}",)', 'customer value: Ann''s margin, satisfaction and channels in one row');
 
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000f2', true);
 select is((select count(*)::int from report.channel_effectiveness) + (select count(*)::int from report.call_centre_daily)

@@ -46,6 +46,8 @@ final class CustomersTests: XCTestCase {
         let stale = try c.call("customers.update", ["id": .string(id), "version": 1, "segment": "lost"])
         XCTAssertEqual(stale.errorCode, -32009)
         XCTAssertEqual(stale["error"]?["data"]?["field"], "version")
+        let history = try c.result("customers.get", ["id": .string(id)])["lifecycle_history"]?.arrayValue?.map { $0["stage"] }
+        XCTAssertEqual(history, ["prospect", "active"], "the lifecycle stage keeps its history")
     }
 
     func testBadInput() throws {
