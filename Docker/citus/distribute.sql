@@ -36,6 +36,7 @@ select create_distributed_table('crm.case_status_history', 'tenant_id', colocate
 select create_distributed_table('crm.task', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.survey_response', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.customer_tier_snapshot', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.customer_contact', 'tenant_id', colocate_with => 'crm.customer');
 
 -- Every table of later areas follows the same rule; this check fails the transaction when one was
 -- forgotten, so the list above cannot silently fall behind the schema.

@@ -83,16 +83,16 @@ begin
     foreach v in array p_emails || p_phones loop
         perform pg_advisory_xact_lock(hashtextextended(crm.current_tenant()::text || v, 0));
     end loop;
-    select c.id into other from crm.customer c
-     where c.tenant_id = crm.current_tenant() and c.merged_into is null
-       and c.id is distinct from p_except and c.emails && p_emails limit 1;
+    select k.customer_id into other from crm.customer_contact k
+     where k.tenant_id = crm.current_tenant() and k.kind = 'email' and k.value = any(p_emails)
+       and k.customer_id is distinct from p_except limit 1;
     if other is not null then
         raise exception 'conflict: customer % already has one of these emails', other
             using errcode = 'CR409', detail = 'field=emails', hint = 'duplicate';
     end if;
-    select c.id into other from crm.customer c
-     where c.tenant_id = crm.current_tenant() and c.merged_into is null
-       and c.id is distinct from p_except and c.phones && p_phones limit 1;
+    select k.customer_id into other from crm.customer_contact k
+     where k.tenant_id = crm.current_tenant() and k.kind = 'phone' and k.value = any(p_phones)
+       and k.customer_id is distinct from p_except limit 1;
     if other is not null then
         raise exception 'conflict: customer % already has one of these phone numbers', other
             using errcode = 'CR409', detail = 'field=phones', hint = 'duplicate';

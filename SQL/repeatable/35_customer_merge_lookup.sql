@@ -53,13 +53,14 @@ end $$;
 -- Who is calling: everything at hand for a phone number in any common format, in one statement.
 
 create or replace function crm.lookup_customer(p_phone text) returns json language sql stable as $$
-    with c as (
-        select c.* from crm.customer c
-         where c.phones @> array[crm.normalize_phone(p_phone, coalesce((select t.settings->>'default_country_code'
-                   from crm.tenant t where t.id = crm.current_tenant()), '49'))]
-           and c.tenant_id = any(crm.visible_tenants()) and c.merged_into is null
-         order by (c.tenant_id = crm.current_tenant()) desc, c.id
-         limit 1)
+    with hit as (
+        select k.tenant_id, k.customer_id from crm.customer_contact k
+         where k.kind = 'phone' and k.value = crm.normalize_phone(p_phone, coalesce((select t.settings->>'default_country_code'
+                   from crm.tenant t where t.id = crm.current_tenant()), '49'))
+         order by (k.tenant_id = crm.current_tenant()) desc, k.customer_id
+         limit 1),
+    c as (
+        select c.* from hit join crm.customer c on c.tenant_id = hit.tenant_id and c.id = hit.customer_id)
     select json_build_object(
         'customer', crm.customer_json(c),
         'open_orders', coalesce((select json_agg(json_build_object('id', o.id::text, 'status', o.status, 'ordered_at', o.ordered_at,
