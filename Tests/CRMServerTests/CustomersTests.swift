@@ -106,6 +106,7 @@ final class CustomersTests: XCTestCase {
         XCTAssertEqual(try c.result("customers.search", ["query": "sp3@search"])["items"]?.arrayValue?.count, 1)
         XCTAssertEqual(try c.result("customers.search", ["query": "40 555003"])["items"]?.arrayValue?.count, 1)
         XCTAssertEqual(try c.call("customers.search", ["query": "x"]).errorCode, -32602)
+        XCTAssertEqual(try c.result("customers.search", ["query": "%_"])["items"]?.arrayValue?.count, 0, "wildcards are literal")
         XCTAssertEqual(try c.call("customers.search", ["query": "abc", "cursor": "!!!"]).errorCode, -32602)
     }
 }

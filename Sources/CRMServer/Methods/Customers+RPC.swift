@@ -61,10 +61,9 @@ enum CustomerMethods {
                 let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
                 return try await ctx.page("""
                     select c.id::text as key, crm.customer_json(c) as json
-                    from crm.customer c
-                    where c.search_text like '%' || \(needle) || '%' and c.id > \(after) and c.merged_into is null
+                    from crm.search_customer_keys(\(needle), \(after), \(p.limit + 1)) k
+                    join crm.customer c on c.tenant_id = k.tenant_id and c.id = k.id
                     order by c.id
-                    limit \(p.limit + 1)
                     """, limit: p.limit)
             },
             RPCMethod("customers.list", summary: "The unit's customers by id, optionally by segment or lifecycle stage; paged.",
