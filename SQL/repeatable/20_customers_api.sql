@@ -26,30 +26,9 @@ create or replace function crm.customer_json(c crm.customer) returns json
         'shared_from', case when c.tenant_id is distinct from crm.current_tenant()
                             then (select t.slug from crm.tenant t where t.id = c.tenant_id) end);
 
--- Validates and normalises the emails of a request ("field" names the offending element).
-create or replace function crm.clean_emails(p jsonb) returns text[]
-    language plpgsql immutable as $$
-declare
-    out text[] := '{}';
-    e jsonb;
-    i int := 0;
-    v text;
-begin
-    if p is null or jsonb_typeof(p) = 'null' then return '{}'; end if;
-    for e in select * from jsonb_array_elements(p) loop
-        v := lower(btrim(e #>> '{}'));
-        if v !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then
-            raise exception 'invalid params: emails[%] is not an email address', i
-                using errcode = 'CR422', detail = format('field=emails[%s]', i);
-        end if;
-        if not v = any(out) then out := out || v; end if;
-        i := i + 1;
-    end loop;
-    return out;
-end $$;
-
--- Normalises phones to E.164 with the unit's default country code.
-create or replace function crm.clean_phones(p jsonb) returns text[]
+-- Validates and normalises the emails or phones of a request: emails lower-case, phones E.164
+-- with the unit's default country code. The error names the offending element (emails[2]).
+create or replace function crm.clean_contacts(p jsonb, p_field text) returns text[]
     language plpgsql stable as $$
 declare
     out text[] := '{}';
@@ -61,10 +40,16 @@ declare
 begin
     if p is null or jsonb_typeof(p) = 'null' then return '{}'; end if;
     for e in select * from jsonb_array_elements(p) loop
-        v := crm.normalize_phone(e #>> '{}', cc);
+        if p_field = 'emails' then
+            v := lower(btrim(e #>> '{}'));
+            if v !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then v := null; end if;
+        else
+            v := crm.normalize_phone(e #>> '{}', cc);
+        end if;
         if v is null then
-            raise exception 'invalid params: phones[%] is not a phone number', i
-                using errcode = 'CR422', detail = format('field=phones[%s]', i);
+            raise exception 'invalid params: %[%] is not %', p_field, i,
+                case p_field when 'emails' then 'an email address' else 'a phone number' end
+                using errcode = 'CR422', detail = format('field=%s[%s]', p_field, i);
         end if;
         if not v = any(out) then out := out || v; end if;
         i := i + 1;
@@ -103,8 +88,8 @@ create or replace function crm.create_customer(p jsonb) returns json
     language plpgsql as $$
 declare
     c crm.customer;
-    v_emails text[] := crm.clean_emails(p->'emails');
-    v_phones text[] := crm.clean_phones(p->'phones');
+    v_emails text[] := crm.clean_contacts(p->'emails', 'emails');
+    v_phones text[] := crm.clean_contacts(p->'phones', 'phones');
 begin
     perform crm.assert_no_duplicate(v_emails, v_phones, null);
     insert into crm.customer (tenant_id, name, emails, phones, address, company, branch, segment,
@@ -137,8 +122,8 @@ begin
         raise exception 'conflict: customer % was changed since version % (now %)', p_id, p_version, c.version
             using errcode = 'CR409', detail = 'field=version', hint = 'stale_version';
     end if;
-    v_emails := case when p ? 'emails' then crm.clean_emails(p->'emails') else c.emails end;
-    v_phones := case when p ? 'phones' then crm.clean_phones(p->'phones') else c.phones end;
+    v_emails := case when p ? 'emails' then crm.clean_contacts(p->'emails', 'emails') else c.emails end;
+    v_phones := case when p ? 'phones' then crm.clean_contacts(p->'phones', 'phones') else c.phones end;
     perform crm.assert_no_duplicate(v_emails, v_phones, p_id);
     update crm.customer set
         name = case when p ? 'name' then btrim(p->>'name') else name end,
@@ -166,6 +151,6 @@ begin
     return crm.customer_json(c);
 end $$;
 
-grant execute on function crm.customer_json(crm.customer), crm.clean_emails(jsonb), crm.clean_phones(jsonb),
+grant execute on function crm.customer_json(crm.customer), crm.clean_contacts(jsonb, text),
     crm.assert_no_duplicate(text[], text[], bigint), crm.create_customer(jsonb),
     crm.update_customer(bigint, int, jsonb) to crm_unit;
