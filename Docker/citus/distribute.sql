@@ -27,6 +27,7 @@ select create_distributed_table('crm.order_status_history', 'tenant_id', colocat
 select create_distributed_table('crm.invoice', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.payment', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.customer_month_summary', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.customer_year_summary', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.goal', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.interaction', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.quoted_price', 'tenant_id', colocate_with => 'crm.customer');

@@ -33,27 +33,22 @@ comment on column report.customer_profit_monthly.previous_gross_margin is 'The c
 comment on column report.customer_profit_monthly.gross_margin_change is 'Gross margin minus the month before''s.';
 
 create or replace view report.customer_profit_yearly with (security_invoker = true) as
-with y as (
-    select s.tenant_id, s.customer_id, extract(year from s.month)::int as year,
-           sum(s.revenue) as revenue, sum(s.cost) as cost, sum(s.orders)::int as orders
-      from crm.customer_month_summary s
-     group by s.tenant_id, s.customer_id, extract(year from s.month))
 select t.slug as tenant,
        y.customer_id,
        y.year,
        y.orders,
-       y.revenue,
-       y.cost,
-       y.revenue - y.cost as gross_margin,
-       case when y.revenue <> 0 then round((y.revenue - y.cost) / y.revenue, 4) end as margin_rate,
-       case when sum(y.revenue - y.cost) over w <> 0
-            then round((y.revenue - y.cost) / sum(y.revenue - y.cost) over w, 6) end as share_of_unit_margin,
-       coalesce(p.revenue - p.cost, 0) as previous_gross_margin,
-       (y.revenue - y.cost) - coalesce(p.revenue - p.cost, 0) as gross_margin_change
-  from y
+       y.revenue::numeric as revenue,
+       y.cost::numeric as cost,
+       y.gross_margin,
+       case when y.revenue <> 0 then round(y.gross_margin / y.revenue, 4) end as margin_rate,
+       case when u.gross_margin <> 0 then round(y.gross_margin / u.gross_margin, 6) end as share_of_unit_margin,
+       coalesce(p.gross_margin, 0)::numeric as previous_gross_margin,
+       (y.gross_margin - coalesce(p.gross_margin, 0))::numeric as gross_margin_change
+  from crm.customer_year_summary y
   join crm.tenant t on t.id = y.tenant_id
-  left join y p on p.tenant_id = y.tenant_id and p.customer_id = y.customer_id and p.year = y.year - 1
-window w as (partition by y.tenant_id, y.year);
+  join (select s.tenant_id, s.year, sum(s.gross_margin) as gross_margin
+          from crm.customer_year_summary s group by s.tenant_id, s.year) u on u.tenant_id = y.tenant_id and u.year = y.year
+  left join crm.customer_year_summary p on p.tenant_id = y.tenant_id and p.customer_id = y.customer_id and p.year = y.year - 1;
 
 comment on view report.customer_profit_yearly is 'Profit contribution of each customer per calendar year, its share of the unit''s margin, and the change against the year before.';
 comment on column report.customer_profit_yearly.tenant is 'The business unit (slug).';
@@ -71,27 +66,49 @@ comment on column report.customer_profit_yearly.gross_margin_change is 'Gross ma
 -- Tiers by the previous year's profit contribution, not by volume: customers ranked by gross
 -- margin; those making up the first `customer_tiers.A` share of the unit's margin (default 0.5)
 -- are tier A, up to `customer_tiers.B` (default 0.8) tier B, the rest C; no margin at all is D.
-create or replace view report.customer_tier with (security_invoker = true) as
-with ranked as (
-    select y.tenant, y.customer_id, y.year as basis_year, y.gross_margin,
-           sum(y.gross_margin) over (partition by y.tenant, y.year order by y.gross_margin desc, y.customer_id
-                                     rows between unbounded preceding and 1 preceding) as margin_before,
-           sum(y.gross_margin) over (partition by y.tenant, y.year) as unit_margin
-      from report.customer_profit_yearly y),
-tiered as (
-    select r.*, t.settings,
+-- Ties rank the higher customer id first. One basis year at a time: the yearly rollup's index
+-- hands the customers over best first, so the running sum needs no sort.
+create or replace function report.customer_tier_ranking(p_basis_year int)
+    returns table (tenant_id uuid, customer_id bigint, gross_margin numeric, share_before numeric, tier text)
+    language sql stable security invoker as $$
+    with ranked as (
+        select y.tenant_id, y.customer_id, y.gross_margin,
+               coalesce(sum(y.gross_margin) over (partition by y.tenant_id order by y.gross_margin desc, y.customer_id desc
+                                                  rows between unbounded preceding and 1 preceding), 0) as margin_before,
+               sum(y.gross_margin) over (partition by y.tenant_id) as unit_margin
+          from crm.customer_year_summary y
+         where y.year = p_basis_year)
+    select r.tenant_id, r.customer_id, r.gross_margin::numeric,
+           round(r.margin_before / nullif(r.unit_margin, 0), 6),
            case when r.gross_margin <= 0 or r.unit_margin <= 0 then 'D'
-                when coalesce(r.margin_before, 0) / r.unit_margin < coalesce((t.settings #>> '{customer_tiers,A}')::numeric, 0.5) then 'A'
-                when coalesce(r.margin_before, 0) / r.unit_margin < coalesce((t.settings #>> '{customer_tiers,B}')::numeric, 0.8) then 'B'
-                else 'C' end as tier
-      from ranked r join crm.tenant t on t.slug = r.tenant)
-select tenant, customer_id, basis_year + 1 as year, basis_year, gross_margin as basis_gross_margin,
-       round(coalesce(margin_before, 0) / nullif(unit_margin, 0), 6) as share_before,
-       tier,
-       lag(tier) over (partition by tenant, customer_id order by basis_year) as previous_tier
-  from tiered;
+                when r.margin_before / r.unit_margin < coalesce((t.settings #>> '{customer_tiers,A}')::numeric, 0.5) then 'A'
+                when r.margin_before / r.unit_margin < coalesce((t.settings #>> '{customer_tiers,B}')::numeric, 0.8) then 'B'
+                else 'C' end
+      from ranked r join crm.tenant t on t.id = r.tenant_id
+$$;
+comment on function report.customer_tier_ranking(int) is 'Every customer with sales in a year, ranked by that year''s gross margin, with the share of the unit''s margin earned above it and the tier it earns for the following year.';
 
-comment on view report.customer_tier is 'Customer tiers for a year by the previous year''s profit contribution (gross margin), with thresholds from the unit''s settings (customer_tiers.A, .B: cumulative shares of the unit''s margin), and the tier the customer had the year before.';
+create or replace function report.customer_tiers(p_year int)
+    returns table (tenant text, customer_id bigint, year int, basis_year int, basis_gross_margin numeric,
+                   share_before numeric, tier text, previous_tier text)
+    language sql stable security invoker as $$
+    select t.slug, c.customer_id, p_year, p_year - 1, c.gross_margin, c.share_before, c.tier, p.tier
+      from report.customer_tier_ranking(p_year - 1) c
+      join crm.tenant t on t.id = c.tenant_id
+      left join report.customer_tier_ranking(p_year - 2) p on p.tenant_id = c.tenant_id and p.customer_id = c.customer_id
+$$;
+comment on function report.customer_tiers(int) is 'Customer tiers for one year (by the year before''s gross margin), with the tier of the year before; what report.customer_tier shows for that year.';
+
+-- The report reads the snapshot the scheduled job keeps (crm.refresh_customer_tiers); the live
+-- ranking is report.customer_tiers(year).
+create or replace view report.customer_tier with (security_invoker = true) as
+select t.slug as tenant, s.customer_id, s.year, s.year - 1 as basis_year, s.basis_gross_margin, s.share_before,
+       s.tier, s.previous_tier, s.refreshed_at
+  from crm.customer_tier_snapshot s
+  join crm.tenant t on t.id = s.tenant_id;
+
+comment on view report.customer_tier is 'Customer tiers for a year by the previous year''s profit contribution (gross margin), with thresholds from the unit''s settings (customer_tiers.A, .B: cumulative shares of the unit''s margin), and the tier the customer had the year before. Read from the snapshot crm.refresh_customer_tiers keeps (hourly by the server; refreshed_at says when a row last changed); report.customer_tiers(year) computes the same live.';
+comment on column report.customer_tier.refreshed_at is 'When this row''s figures were last written by a refresh.';
 comment on column report.customer_tier.tenant is 'The business unit (slug).';
 comment on column report.customer_tier.customer_id is 'The customer.';
 comment on column report.customer_tier.year is 'The year the tier applies to.';
@@ -102,3 +119,4 @@ comment on column report.customer_tier.tier is 'A, B, C by cumulative margin sha
 comment on column report.customer_tier.previous_tier is 'The tier the customer had the year before (null when none).';
 
 grant select on report.customer_profit_monthly, report.customer_profit_yearly, report.customer_tier to crm_unit, crm_reporter;
+grant execute on function report.customer_tier_ranking(int), report.customer_tiers(int) to crm_unit, crm_reporter;

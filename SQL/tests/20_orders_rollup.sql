@@ -1,7 +1,7 @@
 -- Orders through the SQL functions: lines keep the price and cost of the day, and the sales
 -- rollup equals the raw lines after every kind of status change.
 begin;
-select plan(8);
+select plan(9);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000c1', 'roll-a', 'A'),
                                                ('00000000-0000-0000-0000-0000000000c2', 'roll-b', 'B');
@@ -36,6 +36,8 @@ select is((select revenue from crm.customer_month_summary), 444.00::numeric, 'co
 select crm.set_order_status((select min(id) from crm.sales_order), 'shipped');
 select crm.set_order_status((select min(id) from crm.sales_order), 'returned');
 select is((select revenue from crm.customer_month_summary), 244.00::numeric, 'a return takes its 200 out again');
+select is((select (revenue, cost, orders, gross_margin)::text from crm.customer_year_summary where year = 2026), '(244.00,155.00,2,89.00)',
+    'the yearly rollup follows: 144 + 100 revenue, 135 + 20 cost, two orders');
 select is(crm.customer_balance(crm.current_tenant(), (select id from crm.customer)), 0.00::numeric,
     'shipped then returned: invoiced 200, credited 200');
 

@@ -1,6 +1,6 @@
 -- Profit reports with figures computed by hand: tiers follow margin, not volume.
 begin;
-select plan(11);
+select plan(17);
 
 insert into crm.tenant (id, slug, name, settings) values
     ('00000000-0000-0000-0000-0000000000d1', 'prof-a', 'A', '{"customer_tiers": {"A": 0.5, "B": 0.9}}'),
@@ -35,6 +35,23 @@ select is((select gross_margin_change from report.customer_profit_monthly m join
             where c.name = 'Small Sam' and month = '2025-04-01'), -60.00::numeric, 'Sam: April 60 against March 120');
 select is((select share_of_unit_margin from report.customer_profit_monthly m join crm.customer c on c.id = m.customer_id
             where c.name = 'Small Sam' and month = '2025-04-01'), 1.000000::numeric, 'Sam earned all of April''s margin');
+
+-- The yearly rollup is the monthly one summed per year, kept by the trigger.
+select is((select array_agg(row(customer_id, revenue, cost, orders)::text order by customer_id) from crm.customer_year_summary where year = 2025),
+          (select array_agg(row(customer_id, revenue, cost, orders)::text order by customer_id) from
+              (select customer_id, sum(revenue) as revenue, sum(cost) as cost, sum(orders)::int as orders
+                 from crm.customer_month_summary where month >= '2025-01-01' and month < '2026-01-01' group by customer_id) m),
+          'the yearly rollup equals the monthly rollup summed per year');
+select is((select row(revenue, cost, orders, gross_margin)::text from crm.customer_year_summary y join crm.customer c on c.id = y.customer_id
+            where c.name = 'Small Sam' and year = 2025), '(300.00,120.00,2,180.00)', 'Sam''s year: 300 revenue, 120 cost, two orders, 180 margin');
+
+-- The tier report reads the snapshot: nothing until a refresh (or the first reports.customer_tiers call).
+select is((select count(*)::int from report.customer_tier where year = 2026), 0, 'no tiers before the first refresh');
+select is(crm.refresh_customer_tiers(2026), 3, 'the refresh tiers the three buyers of 2025');
+create temporary table tier_rows as select customer_id, ctid::text as at from crm.customer_tier_snapshot;
+select is(crm.refresh_customer_tiers(2026), 3, 'a second refresh finds the same three');
+select is((select count(*)::int from crm.customer_tier_snapshot s join tier_rows r using (customer_id) where s.ctid::text = r.at), 3,
+          'and rewrites none of the unchanged rows');
 
 -- Tiers for 2026 by 2025 margin: Mia first (share before 0 < 0.5: A), Vic next (600/1030 = 0.58 < 0.9: B),
 -- Sam last (850/1030 = 0.825 < 0.9: B). Vic spent five times Mia's revenue and still ranks below her.

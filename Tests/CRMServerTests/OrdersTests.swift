@@ -98,6 +98,17 @@ extension OrdersTests {
         XCTAssertEqual(try c.call("reports.customer_profit", ["granularity": "month", "period": "2026-13"]).errorCode, -32602)
         let other = try Self.harness.loggedIn(.unit(tenant: "shop-b", role: "manager"))
         XCTAssertEqual(try other.result("reports.customer_profit", ["granularity": "year", "period": "2026"])["items"]?.arrayValue?.count, 0)
+
+        // 2027's tiers rank 2026's margins (30, 18, 6 of 54). Shares earned above each: 0, 30/54 = 0.556,
+        // 48/54 = 0.889; with the default thresholds 0.5 and 0.8 that is A, B, C. The year was never
+        // refreshed, so the first read computes it.
+        let tiers = try c.result("reports.customer_tiers", ["year": 2027])
+        let rows = try XCTUnwrap(tiers["items"]?.arrayValue)
+        XCTAssertEqual(rows.map { $0["tier"] }, ["A", "B", "C"])
+        XCTAssertEqual(rows.map { $0["customer_id"] }, [expected[0], expected[2], expected[1]].map(JSON.string))
+        XCTAssertEqual(rows.map { $0["share_before"] }, [.number("0.000000"), .number("0.555556"), .number("0.888889")])
+        let yearly = try c.result("reports.customer_profit", ["granularity": "year", "period": "2026", "limit": 1])
+        XCTAssertEqual(yearly["items"]?.arrayValue?.first?["share_of_unit_margin"], .number("0.555556"), "30 of 54")
     }
 }
 

@@ -37,7 +37,7 @@ enum ReportMethods {
                     limit \(p.limit + 1)
                     """, limit: p.limit)
             },
-            RPCMethod("reports.customer_tiers", summary: "Customer tiers for a year by the previous year's profit contribution, with the tier before; best first; paged.",
+            RPCMethod("reports.customer_tiers", summary: "Customer tiers for a year by the previous year's profit contribution, with the tier before; best first; paged. From the tier snapshot (refreshed hourly; a year never refreshed is computed on first read).",
                       params: [ParamSpec("year", .integer(min: 1900, max: 3000), required: true),
                                ParamSpec("tier", .oneOf(["A", "B", "C", "D"])), .limit(), .cursor()],
                       access: .unit) { p, ctx in
@@ -50,7 +50,7 @@ enum ReportMethods {
                       and (\(margin)::numeric is null or (r.basis_gross_margin, r.customer_id) < (\(margin)::numeric, \(id)::bigint))
                     order by r.basis_gross_margin desc, r.customer_id desc
                     limit \(p.limit + 1)
-                    """, limit: p.limit)
+                    """, limit: p.limit, preparing: "select crm.ensure_customer_tiers(\(p.int("year")!))")
             },
             RPCMethod("reports.product_profitability", summary: "Each product's units, revenue, cost, gross margin, margin rate and profit tier; by product id; paged.",
                       params: [ParamSpec("profit_tier", .oneOf(["A", "B", "C"])), .limit(), .cursor()], access: .unit) { p, ctx in
