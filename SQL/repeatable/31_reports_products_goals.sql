@@ -1,5 +1,5 @@
 -- Product profitability and commissions by product tier; goals against what was achieved.
--- These read order lines (grouped by product or staff), not the per-customer rollup.
+-- These read the product and daily sales rollups (crm.product_month_summary, crm.sales_day_summary).
 set local role crm_owner;
 
 create or replace view report.product_profitability with (security_invoker = true) as
@@ -7,18 +7,16 @@ select t.slug as tenant,
        p.id as product_id,
        p.sku,
        p.name,
-       coalesce(sum(l.quantity), 0) as units_sold,
-       coalesce(sum(l.quantity * l.unit_price), 0)::numeric(16,2) as revenue,
-       coalesce(sum(l.quantity * l.unit_cost), 0)::numeric(16,2) as cost,
-       coalesce(sum(l.quantity * (l.unit_price - l.unit_cost)), 0)::numeric(16,2) as gross_margin,
-       case when sum(l.quantity * l.unit_price) > 0
-            then round(sum(l.quantity * (l.unit_price - l.unit_cost)) / sum(l.quantity * l.unit_price), 4) end as margin_rate,
+       coalesce(s.units, 0) as units_sold,
+       coalesce(s.revenue, 0)::numeric(16,2) as revenue,
+       coalesce(s.cost, 0)::numeric(16,2) as cost,
+       coalesce(s.revenue - s.cost, 0)::numeric(16,2) as gross_margin,
+       case when s.revenue > 0 then round((s.revenue - s.cost) / s.revenue, 4) end as margin_rate,
        crm.product_tier(p.list_price, p.unit_cost) as profit_tier
   from crm.product p
   join crm.tenant t on t.id = p.tenant_id
-  left join (crm.order_line l join crm.sales_order o on o.tenant_id = l.tenant_id and o.id = l.order_id and crm.is_sale(o.status))
-         on l.tenant_id = p.tenant_id and l.product_id = p.id
- group by t.slug, p.id, p.sku, p.name, p.list_price, p.unit_cost;
+  left join lateral (select sum(m.units) as units, sum(m.revenue) as revenue, sum(m.cost) as cost
+                       from crm.product_month_summary m where m.tenant_id = p.tenant_id and m.product_id = p.id) s on true;
 
 comment on view report.product_profitability is 'Each product''s sales (confirmed, shipped, delivered orders): units, revenue, cost and gross margin at the prices and costs of the day, and its profit tier from today''s list price and cost (thresholds product_tiers.A/.B in the unit''s settings, default margin rates 0.40/0.20).';
 comment on column report.product_profitability.tenant is 'The business unit (slug).';
@@ -34,20 +32,19 @@ comment on column report.product_profitability.profit_tier is 'A, B or C by the 
 
 create or replace view report.staff_commission with (security_invoker = true) as
 select t.slug as tenant,
-       o.staff_id,
-       date_trunc('month', o.ordered_at at time zone 'UTC')::date as month,
+       m.staff_id,
+       m.month,
        crm.product_tier(p.list_price, p.unit_cost) as product_tier,
-       sum(l.quantity * l.unit_price)::numeric(16,2) as revenue,
-       sum(l.quantity * (l.unit_price - l.unit_cost))::numeric(16,2) as gross_margin,
+       sum(m.revenue)::numeric(16,2) as revenue,
+       sum(m.revenue - m.cost)::numeric(16,2) as gross_margin,
        coalesce(r.rate, 0) as commission_rate,
-       round(sum(l.quantity * l.unit_price) * coalesce(r.rate, 0), 2) as commission
-  from crm.sales_order o
-  join crm.tenant t on t.id = o.tenant_id
-  join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-  join crm.product p on p.tenant_id = l.tenant_id and p.id = l.product_id
-  left join crm.commission_rate r on r.tenant_id = o.tenant_id and r.tier = crm.product_tier(p.list_price, p.unit_cost)
- where crm.is_sale(o.status) and o.staff_id is not null
- group by t.slug, o.staff_id, date_trunc('month', o.ordered_at at time zone 'UTC'), crm.product_tier(p.list_price, p.unit_cost), r.rate;
+       round(sum(m.revenue) * coalesce(r.rate, 0), 2) as commission
+  from crm.product_month_summary m
+  join crm.tenant t on t.id = m.tenant_id
+  join crm.product p on p.tenant_id = m.tenant_id and p.id = m.product_id
+  left join crm.commission_rate r on r.tenant_id = m.tenant_id and r.tier = crm.product_tier(p.list_price, p.unit_cost)
+ where m.staff_id is not null
+ group by t.slug, m.staff_id, m.month, crm.product_tier(p.list_price, p.unit_cost), r.rate;
 
 comment on view report.staff_commission is 'Commission per staff member, month and product tier: revenue sold times the tier''s rate (crm.commission_rate), so selling profitable products pays more.';
 comment on column report.staff_commission.tenant is 'The business unit (slug).';
@@ -77,15 +74,14 @@ select t.slug as tenant,
           when 'new_customers' then (select count(*) from crm.customer c where c.tenant_id = g.tenant_id
                                       and c.created_at >= g.period_start and c.created_at < g.period_end + 1)::numeric
           else (select coalesce(case g.metric
-                                    when 'revenue' then sum(l.quantity * l.unit_price)
-                                    when 'gross_margin' then sum(l.quantity * (l.unit_price - l.unit_cost))
-                                    when 'orders' then count(distinct o.id) end, 0)::numeric(16,2)
-                  from crm.sales_order o
-                  join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-                  left join crm.staff s on s.tenant_id = o.tenant_id and s.id = o.staff_id
-                 where o.tenant_id = g.tenant_id and crm.is_sale(o.status)
-                   and o.ordered_at >= g.period_start and o.ordered_at < g.period_end + 1
-                   and (g.staff_id is null or o.staff_id = g.staff_id)
+                                    when 'revenue' then sum(d.revenue)
+                                    when 'gross_margin' then sum(d.revenue - d.cost)
+                                    when 'orders' then sum(d.orders) end, 0)::numeric(16,2)
+                  from crm.sales_day_summary d
+                  left join crm.staff s on s.tenant_id = d.tenant_id and s.id = d.staff_id
+                 where d.tenant_id = g.tenant_id
+                   and d.day between g.period_start and g.period_end
+                   and (g.staff_id is null or d.staff_id = g.staff_id)
                    and (g.team is null or s.team = g.team))
           end as actual) a;
 

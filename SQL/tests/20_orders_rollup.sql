@@ -1,7 +1,7 @@
 -- Orders through the SQL functions: lines keep the price and cost of the day, and the sales
 -- rollup equals the raw lines after every kind of status change.
 begin;
-select plan(9);
+select plan(11);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000c1', 'roll-a', 'A'),
                                                ('00000000-0000-0000-0000-0000000000c2', 'roll-b', 'B');
@@ -38,6 +38,14 @@ select crm.set_order_status((select min(id) from crm.sales_order), 'returned');
 select is((select revenue from crm.customer_month_summary), 244.00::numeric, 'a return takes its 200 out again');
 select is((select (revenue, cost, orders, gross_margin)::text from crm.customer_year_summary where year = 2026), '(244.00,155.00,2,89.00)',
     'the yearly rollup follows: 144 + 100 revenue, 135 + 20 cost, two orders');
+select is((select array_agg(row(product_id, units, revenue, cost)::text order by product_id) from
+               (select product_id, sum(units) as units, sum(revenue) as revenue, sum(cost) as cost from crm.product_month_summary group by 1) m),
+          (select array_agg(row(product_id, units, revenue, cost)::text order by product_id) from
+               (select l.product_id, sum(l.quantity) as units, sum(l.quantity * l.unit_price)::numeric(16,2) as revenue,
+                       sum(l.quantity * l.unit_cost)::numeric(16,2) as cost
+                  from crm.order_line l join crm.sales_order o on o.id = l.order_id where crm.is_sale(o.status) group by 1) r),
+          'the product rollup equals the lines of the sales, per product');
+select is((select (sum(orders), sum(revenue))::text from crm.sales_day_summary), '(2,244.00)', 'the daily rollup counts the two sales and their 244');
 select is(crm.customer_balance(crm.current_tenant(), (select id from crm.customer)), 0.00::numeric,
     'shipped then returned: invoiced 200, credited 200');
 
