@@ -1,0 +1,119 @@
+-- Data at scale for benchmarks (`crm seed`): customers, products, staff, orders with lines and
+-- contacts for one unit, generated inside PostgreSQL with generate_series. Deterministic: the
+-- same arguments give the same data. Superuser only (execute is revoked from everyone else):
+-- the order batches run with session_replication_role = replica, which skips the per-row
+-- rollup triggers, and crm.rebuild_sales_rollups then builds the rollups in one pass.
+set local role crm_owner;
+
+-- A stable pseudo-random integer in [0, n) from a seed number and a salt.
+create or replace function crm.seed_pick(p_seed bigint, p_salt int, p_n int) returns int
+    language sql immutable parallel safe
+    return (abs(hashint8(p_seed * 1000003 + p_salt)) % p_n);
+
+create or replace function crm.seed_catalog(p_tenant uuid, p_products int, p_staff int) returns void language sql as $$
+    insert into crm.product (tenant_id, sku, name, description, product_group, list_price, unit_cost, surplus, warranty_months, support_contact)
+    select p_tenant, 'SKU-' || lpad(g::text, 6, '0'), 'Product ' || g, 'Seeded product ' || g,
+           'group-' || (g % 12), 10 + crm.seed_pick(g, 1, 490),
+           round((10 + crm.seed_pick(g, 1, 490)) * (0.30 + crm.seed_pick(g, 2, 66) / 100.0), 2),
+           g % 25 = 0, 12 + 12 * (g % 3), 'support+' || (g % 7) || '@example.com'
+      from generate_series(1, p_products) g
+    on conflict (tenant_id, sku) do nothing;
+    insert into crm.staff (tenant_id, name, email, team, region)
+    select p_tenant, 'Seller ' || g, 'seller' || g || '@example.com', 'team-' || (g % 4), 'region-' || (g % 5)
+      from generate_series(1, p_staff) g
+     where not exists (select 1 from crm.staff s where s.tenant_id = p_tenant and s.email = 'seller' || g || '@example.com');
+$$;
+
+-- Customers p_from .. p_from + p_count - 1 (numbered within the unit): unique emails and phones,
+-- consent, segments and lifecycle stages spread, created over the last three years.
+create or replace function crm.seed_customers(p_tenant uuid, p_from bigint, p_count int) returns int language sql as $$
+    with ins as (
+        insert into crm.customer (tenant_id, name, emails, phones, segment, consent, lifecycle_stage, created_at)
+        select p_tenant, 'Customer ' || g,
+               array['customer' || g || '@example.com'],
+               array['+4930' || lpad(g::text, 9, '0')],
+               (array['private', 'business', 'premium'])[1 + crm.seed_pick(g, 3, 3)],
+               jsonb_build_object('phone', crm.seed_pick(g, 4, 10) < 6, 'email', crm.seed_pick(g, 5, 10) < 8),
+               (array['prospect', 'acquired', 'active', 'retained', 'loyal', 'lapsed'])[1 + crm.seed_pick(g, 6, 6)],
+               now() - make_interval(days => 1 + crm.seed_pick(g, 7, 1095))
+          from generate_series(p_from, p_from + p_count - 1) g
+        returning 1)
+    select count(*)::int from ins
+$$;
+
+-- Orders for the unit's customers with ids in [p_first_id, p_last_id]: about p_lines lines per
+-- customer (1-6 orders of 1-5 lines; days spread over the last two years; mostly delivered).
+-- Superuser session with session_replication_role = replica (see above).
+create or replace function crm.seed_orders(p_tenant uuid, p_first_id bigint, p_last_id bigint, p_lines int) returns bigint
+    language plpgsql as $$
+declare
+    products bigint[] := array(select id from crm.product where tenant_id = p_tenant order by id);
+    staff bigint[] := array(select id from crm.staff where tenant_id = p_tenant order by id);
+    v_lines bigint;
+begin
+    if current_setting('session_replication_role') <> 'replica' then
+        raise exception 'crm.seed_orders runs with session_replication_role = replica (superuser)' using errcode = '55000';
+    end if;
+    with o as (
+        insert into crm.sales_order (tenant_id, customer_id, staff_id, status, ordered_at, idempotency_key)
+        select p_tenant, c.id, staff[1 + crm.seed_pick(c.id * 10 + k, 8, cardinality(staff))],
+               case crm.seed_pick(c.id * 10 + k, 9, 20) when 0 then 'cancelled' when 1 then 'returned' when 2 then 'quoted'
+                                                        when 3 then 'confirmed' when 4 then 'shipped' else 'delivered' end,
+               now() - make_interval(days => crm.seed_pick(c.id * 10 + k, 10, 730), secs => crm.seed_pick(c.id * 10 + k, 11, 86400)),
+               null
+          from crm.customer c
+          cross join lateral generate_series(1, greatest(1, round(p_lines / 3.0 * (0.4 + crm.seed_pick(c.id, 12, 13) / 10.0))::int)) k
+         where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id
+        returning tenant_id, id),
+    l as (
+        insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
+        select o.tenant_id, o.id, g.no, p.id, 1 + crm.seed_pick(o.id * 8 + g.no, 13, 4), p.list_price, p.unit_cost
+          from o cross join lateral generate_series(1, 1 + crm.seed_pick(o.id, 14, 5)) g(no)
+          join crm.product p on p.tenant_id = o.tenant_id and p.id = products[1 + crm.seed_pick(o.id * 8 + g.no, 15, cardinality(products))]
+        returning 1)
+    select count(*) into v_lines from l;
+    insert into crm.interaction (tenant_id, customer_id, channel, direction, staff_id, outcome, cost, occurred_at)
+    select p_tenant, c.id, (array['phone', 'email', 'web', 'store', 'call_centre', 'mail'])[1 + crm.seed_pick(c.id * 4 + k, 16, 6)],
+           case when crm.seed_pick(c.id * 4 + k, 17, 2) = 0 then 'inbound' else 'outbound' end,
+           staff[1 + crm.seed_pick(c.id * 4 + k, 18, cardinality(staff))], 'seeded',
+           (array[4.50, 0.10, 0.05, 12.00, 3.20, 0.80])[1 + crm.seed_pick(c.id * 4 + k, 16, 6)],
+           now() - make_interval(days => crm.seed_pick(c.id * 4 + k, 19, 730))
+      from crm.customer c cross join generate_series(1, 2) k
+     where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id;
+    return v_lines;
+end $$;
+
+-- Rebuilds every sales rollup of a unit from its orders (after a seed, or to repair a rollup).
+-- Superuser only: it reads and rewrites the unit's rows whatever the policies.
+create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void language sql as $$
+    delete from crm.customer_year_summary where tenant_id = p_tenant;
+    delete from crm.customer_month_summary where tenant_id = p_tenant;
+    delete from crm.product_month_summary where tenant_id = p_tenant;
+    delete from crm.sales_day_summary where tenant_id = p_tenant;
+    insert into crm.customer_month_summary (tenant_id, customer_id, month, revenue, cost, orders, units)
+    select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
+           sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost), count(distinct o.id), sum(l.quantity)
+      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+     where o.tenant_id = p_tenant and crm.is_sale(o.status)
+     group by 1, 2, 3;
+    -- The month rows' trigger fills the year rollup unless triggers are off (a seed): then here.
+    insert into crm.customer_year_summary (tenant_id, customer_id, year, revenue, cost, orders, units)
+    select tenant_id, customer_id, date_part('year', month)::int, sum(revenue), sum(cost), sum(orders), sum(units)
+      from crm.customer_month_summary where tenant_id = p_tenant and current_setting('session_replication_role') = 'replica'
+     group by 1, 2, 3;
+    insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
+    select o.tenant_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date, l.product_id, o.staff_id,
+           sum(l.quantity), sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost)
+      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+     where o.tenant_id = p_tenant and crm.is_sale(o.status)
+     group by 1, 2, 3, 4;
+    insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
+    select o.tenant_id, (o.ordered_at at time zone 'UTC')::date, o.staff_id, o.campaign_id, o.partner_id,
+           count(distinct o.id), sum(l.quantity), sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost)
+      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+     where o.tenant_id = p_tenant and crm.is_sale(o.status)
+     group by 1, 2, 3, 4, 5;
+$$;
+
+revoke execute on function crm.seed_catalog(uuid, int, int), crm.seed_customers(uuid, bigint, int),
+    crm.seed_orders(uuid, bigint, bigint, int), crm.rebuild_sales_rollups(uuid) from public;
