@@ -26,6 +26,7 @@ struct SeedCommand: ParsableCommand {
     }
 
     func run() throws {
+        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines show up at once in a pipe or a log too
         do {
             try withDatabase { conn in
                 guard try conn.query("select rolsuper from pg_roles where rolname = current_user")[0].get("rolsuper", as: Bool.self) else {
