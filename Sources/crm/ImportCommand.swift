@@ -11,6 +11,7 @@ struct ImportCommand: ParsableCommand {
     @Argument(help: "What the file holds.") var kind: String
     @Argument(help: "The CSV file.") var file: String
     @Option(help: "The business unit's slug.") var tenant: String
+    @Option(help: "The campaign the leads belong to (leads only).") var campaign: Int64?
 
     func run() throws {
         guard let k = Importer.kinds[kind] else {
@@ -20,13 +21,14 @@ struct ImportCommand: ParsableCommand {
         let started = Date()
         do {
             let report = try withDatabase { conn in
-                try Importer(kind: k).run(conn, tenant: tenant, csv: Array(data)) { n in
+                try Importer(kind: k).run(conn, tenant: tenant, csv: Array(data), campaign: campaign) { n in
                     FileHandle.standardError.write(Data("\rstaged \(n) rows".utf8))
                 }
             }
             FileHandle.standardError.write(Data("\n".utf8))
             for reject in report.rejects { print("line \(reject.line): \(reject.reason)") }
             let seconds = Date().timeIntervalSince(started)
+            if report.linked > 0 { print("\(report.linked) rows matched an existing customer or lead and were linked to it") }
             print("imported \(report.imported) of \(report.rows) rows, rejected \(report.rejects.count), in \(String(format: "%.2f", seconds)) s (\(Int(Double(report.rows) / max(seconds, 0.001))) rows/s)")
         } catch {
             fail(error)

@@ -26,7 +26,6 @@ struct SeedCommand: ParsableCommand {
     }
 
     func run() throws {
-        setvbuf(stdout, nil, _IOLBF, 0)  // progress lines show up at once in a pipe or a log too
         do {
             try withDatabase { conn in
                 guard try conn.query("select rolsuper from pg_roles where rolname = current_user")[0].get("rolsuper", as: Bool.self) else {
@@ -49,7 +48,7 @@ struct SeedCommand: ParsableCommand {
         try conn.query("select crm.seed_catalog(\(unit), \(products), \(staff))")
         let before: Int = try conn.query("select count(*)::int as n from crm.customer where tenant_id = \(unit)")[0].get("n")
         let firstNumber = before + 1
-        print("\(slug): \(products) products, \(staff) staff; adding \(customers) customers after \(before)")
+        say("\(slug): \(products) products, \(staff) staff; adding \(customers) customers after \(before)")
 
         var lines = 0
         var done = 0
@@ -67,9 +66,9 @@ struct SeedCommand: ParsableCommand {
             }
             done += count
             let rate = Double(count) / max(Date().timeIntervalSince(t0), 0.001)
-            print(String(format: "  customers %d/%d, order lines %d (%.0f customers/s)", done, customers, lines, rate))
+            say(String(format: "  customers %d/%d, order lines %d (%.0f customers/s)", done, customers, lines, rate))
         }
-        print("  rebuilding the sales rollups and tiers ...")
+        say("  rebuilding the sales rollups and tiers ...")
         try conn.transaction { c in
             try c.execute(unsafeSQL: "SET LOCAL session_replication_role = replica")
             try c.query("select crm.rebuild_sales_rollups(\(unit))")
@@ -80,6 +79,11 @@ struct SeedCommand: ParsableCommand {
             try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit.uuidString.lowercased()), true)")
             try c.query("select crm.refresh_customer_tiers(\(year))")
         }
-        print(String(format: "%@: done in %.0f s: %d customers, %d order lines added", slug, Date().timeIntervalSince(started), customers, lines))
+        say(String(format: "%@: done in %.0f s: %d customers, %d order lines added", slug, Date().timeIntervalSince(started), customers, lines))
     }
+}
+
+/// Writes a line to stdout at once (print is block-buffered in a pipe or a log file).
+private func say(_ line: String) {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
 }

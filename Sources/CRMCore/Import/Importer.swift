@@ -14,6 +14,8 @@ public struct Importer: Sendable {
         public let required: [String]
         /// The SQL function that consumes `pg_temp.import_stage` and returns (line, reason) rejects.
         let function: String
+        /// Whether the function takes a campaign id (leads).
+        public var needsCampaign = false
     }
 
     public struct Reject: Sendable, Equatable {
@@ -24,6 +26,8 @@ public struct Importer: Sendable {
     public struct Report: Sendable {
         public var rows = 0
         public var imported = 0
+        /// Good rows that matched an existing record and were linked to it (leads).
+        public var linked = 0
         public var rejects: [Reject] = []
     }
 
@@ -43,14 +47,32 @@ public struct Importer: Sendable {
             columns: ["order_ref", "ordered_at", "sku", "quantity", "customer_email", "customer_phone", "status", "unit_price", "unit_cost"],
             required: ["order_ref", "ordered_at", "sku", "quantity"],
             function: "crm.import_orders"),
+        "leads": Kind(
+            name: "leads",
+            columns: ["name", "email", "phone", "company", "region", "score", "source"],
+            required: ["name"],
+            function: "crm.import_leads", needsCampaign: true),
     ]
 
     public let kind: Kind
 
     public init(kind: Kind) { self.kind = kind }
 
-    /// Imports `csv` for the unit `tenant` (its slug). `progress` is called with rows staged so far.
-    public func run(_ conn: PQConnection, tenant: String, csv: [UInt8], progress: @escaping (Int) -> Void = { _ in }) throws -> Report {
+    /// Imports `csv` for the unit `tenant` (its slug), as that unit, in one transaction.
+    /// `progress` is called with rows staged so far.
+    public func run(_ conn: PQConnection, tenant: String, csv: [UInt8], campaign: Int64? = nil,
+                    progress: @escaping (Int) -> Void = { _ in }) throws -> Report {
+        try conn.transaction { c in
+            try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', \(tenant), true)")
+            let known = try c.query("select crm.current_tenant() is not null as ok")[0].get("ok", as: Bool.self)
+            guard known else { throw ImportError("no business unit with slug \(tenant)") }
+            return try load(c, csv: csv, campaign: campaign, progress: progress)
+        }
+    }
+
+    /// Imports `csv` on a connection already in a transaction under the unit's role (a request).
+    public func load(_ c: PQConnection, csv: [UInt8], campaign: Int64? = nil, progress: @escaping (Int) -> Void = { _ in }) throws -> Report {
+        if kind.needsCampaign && campaign == nil { throw ImportError("\(kind.name) are imported into a campaign: give its id") }
         var reader = CSVReader(csv)
         guard let header = reader.next() else { throw ImportError("the file is empty") }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
@@ -63,35 +85,35 @@ public struct Importer: Sendable {
 
         var report = Report()
         var structural: [Reject] = []
-        try conn.transaction { c in
-            try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', \(tenant), true)")
-            let known = try c.query("select crm.current_tenant() is not null as ok")[0].get("ok", as: Bool.self)
-            guard known else { throw ImportError("no business unit with slug \(tenant)") }
-            try c.execute(unsafeSQL: "create temp table import_stage (line int primary key, data jsonb not null, reason text) on commit drop")
-            let rows = AnySequence { () -> AnyIterator<[String?]> in
-                AnyIterator {
-                    while let record = reader.next() {
-                        report.rows += 1
-                        if report.rows % 10_000 == 0 { progress(report.rows) }
-                        guard record.fields.count == names.count else {
-                            structural.append(Reject(line: record.line, reason: "has \(record.fields.count) fields, the header has \(names.count)"))
-                            continue
-                        }
-                        var object: [String: String] = [:]
-                        for (n, v) in zip(names, record.fields) where !v.isEmpty { object[n] = v }
-                        let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
-                        return [String(record.line), json]
+        try c.execute(unsafeSQL: "create temp table import_stage (line int primary key, data jsonb not null, reason text) on commit drop")
+        let rows = AnySequence { () -> AnyIterator<[String?]> in
+            AnyIterator {
+                while let record = reader.next() {
+                    report.rows += 1
+                    if report.rows % 10_000 == 0 { progress(report.rows) }
+                    guard record.fields.count == names.count else {
+                        structural.append(Reject(line: record.line, reason: "has \(record.fields.count) fields, the header has \(names.count)"))
+                        continue
                     }
-                    return nil
+                    var object: [String: String] = [:]
+                    for (n, v) in zip(names, record.fields) where !v.isEmpty { object[n] = v }
+                    let json = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys])).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+                    return [String(record.line), json]
                 }
-            }
-            try c.copyIn("copy import_stage (line, data) from stdin", rows: rows)
-            if let problem = reader.problem { throw ImportError(problem.description) }
-            progress(report.rows)
-            for row in try c.query(PQQuery(unsafeSQL: "select line, reason from \(kind.function)() order by line")) {
-                report.rejects.append(Reject(line: try row.get("line"), reason: try row.get("reason")))
+                return nil
             }
         }
+        try c.copyIn("copy import_stage (line, data) from stdin", rows: rows)
+        if let problem = reader.problem { throw ImportError(problem.description) }
+        progress(report.rows)
+        let call: PQQuery = kind.needsCampaign
+            ? "select line, reason from \(unsafeSQL: kind.function)(\(campaign)) order by line"
+            : "select line, reason from \(unsafeSQL: kind.function)() order by line"
+        for row in try c.query(call) {
+            report.rejects.append(Reject(line: try row.get("line"), reason: try row.get("reason")))
+        }
+        report.linked = try c.query("select count(*)::int as n from pg_temp.import_stage where reason is null and data ? 'linked'")[0].get("n")
+        try c.execute(unsafeSQL: "drop table pg_temp.import_stage")
         report.rejects = (report.rejects + structural).sorted { $0.line < $1.line }
         report.imported = report.rows - report.rejects.count
         return report

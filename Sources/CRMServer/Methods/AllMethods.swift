@@ -13,6 +13,9 @@ public enum AllMethods {
             LoyaltyMethods.all(),
             ReportMethods.all(),
             ContactReportMethods.all(),
+            CampaignMethods.all(),
+            LeadMethods.all(),
+            CampaignReportMethods.all(),
         ])
     }
 }

@@ -53,6 +53,12 @@ public struct Params: Sendable {
         return items.compactMap(\.stringValue)
     }
 
+    /// An array of ids (strings or integers, validated by the declaration) as a PostgreSQL array literal.
+    public func idArray(_ name: String) -> String? {
+        guard case .array(let items)? = object[name] else { return nil }
+        return "{" + items.compactMap(IDText.normalise).joined(separator: ",") + "}"
+    }
+
     public func uuid(_ name: String) -> UUID? { string(name).flatMap(UUID.init(uuidString:)) }
 
     /// The page size, defaulting and capped.
