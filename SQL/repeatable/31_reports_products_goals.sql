@@ -2,6 +2,18 @@
 -- These read the product and daily sales rollups (crm.product_month_summary, crm.sales_day_summary).
 set local role crm_owner;
 
+-- A product's profit tier under a unit's settings (product_tiers.A / .B: margin-rate floors,
+-- default 0.40 and 0.20). Takes the settings instead of reading them, so a report computes it
+-- for thousands of rows cheaply, and a reporter sees each unit's tiers by that unit's settings.
+create or replace function crm.product_tier_of(p_settings jsonb, p_list_price numeric, p_unit_cost numeric) returns text
+    language sql immutable parallel safe
+    return case
+        when p_list_price <= 0 then 'C'
+        when (p_list_price - p_unit_cost) / p_list_price >= coalesce((p_settings #>> '{product_tiers,A}')::numeric, 0.40) then 'A'
+        when (p_list_price - p_unit_cost) / p_list_price >= coalesce((p_settings #>> '{product_tiers,B}')::numeric, 0.20) then 'B'
+        else 'C' end;
+grant execute on function crm.product_tier_of(jsonb, numeric, numeric) to crm_unit, crm_reporter;
+
 create or replace view report.product_profitability with (security_invoker = true) as
 select t.slug as tenant,
        p.id as product_id,
@@ -12,7 +24,7 @@ select t.slug as tenant,
        coalesce(s.cost, 0)::numeric(16,2) as cost,
        coalesce(s.revenue - s.cost, 0)::numeric(16,2) as gross_margin,
        case when s.revenue > 0 then round((s.revenue - s.cost) / s.revenue, 4) end as margin_rate,
-       crm.product_tier(p.list_price, p.unit_cost) as profit_tier
+       crm.product_tier_of(t.settings, p.list_price, p.unit_cost) as profit_tier
   from crm.product p
   join crm.tenant t on t.id = p.tenant_id
   left join lateral (select sum(m.units) as units, sum(m.revenue) as revenue, sum(m.cost) as cost
@@ -31,20 +43,27 @@ comment on column report.product_profitability.margin_rate is 'Gross margin divi
 comment on column report.product_profitability.profit_tier is 'A, B or C by the product''s current margin rate.';
 
 create or replace view report.staff_commission with (security_invoker = true) as
-select t.slug as tenant,
-       m.staff_id,
-       m.month,
-       crm.product_tier(p.list_price, p.unit_cost) as product_tier,
-       sum(m.revenue)::numeric(16,2) as revenue,
-       sum(m.revenue - m.cost)::numeric(16,2) as gross_margin,
+with sold as (
+    select m.tenant_id, m.staff_id, m.month, m.product_id, sum(m.revenue) as revenue, sum(m.revenue - m.cost) as gross_margin
+      from crm.product_month_summary m
+     where m.staff_id is not null
+     group by m.tenant_id, m.staff_id, m.month, m.product_id),
+tiered as (
+    select s.*, t.slug, crm.product_tier_of(t.settings, p.list_price, p.unit_cost) as product_tier
+      from sold s
+      join crm.tenant t on t.id = s.tenant_id
+      join crm.product p on p.tenant_id = s.tenant_id and p.id = s.product_id)
+select x.slug as tenant,
+       x.staff_id,
+       x.month,
+       x.product_tier,
+       sum(x.revenue)::numeric(16,2) as revenue,
+       sum(x.gross_margin)::numeric(16,2) as gross_margin,
        coalesce(r.rate, 0) as commission_rate,
-       round(sum(m.revenue) * coalesce(r.rate, 0), 2) as commission
-  from crm.product_month_summary m
-  join crm.tenant t on t.id = m.tenant_id
-  join crm.product p on p.tenant_id = m.tenant_id and p.id = m.product_id
-  left join crm.commission_rate r on r.tenant_id = m.tenant_id and r.tier = crm.product_tier(p.list_price, p.unit_cost)
- where m.staff_id is not null
- group by t.slug, m.staff_id, m.month, crm.product_tier(p.list_price, p.unit_cost), r.rate;
+       round(sum(x.revenue) * coalesce(r.rate, 0), 2) as commission
+  from tiered x
+  left join crm.commission_rate r on r.tenant_id = x.tenant_id and r.tier = x.product_tier
+ group by x.slug, x.staff_id, x.month, x.product_tier, r.rate;
 
 comment on view report.staff_commission is 'Commission per staff member, month and product tier: revenue sold times the tier''s rate (crm.commission_rate), so selling profitable products pays more.';
 comment on column report.staff_commission.tenant is 'The business unit (slug).';
