@@ -44,4 +44,35 @@ final class ImporterTests: XCTestCase {
         XCTAssertThrowsError(try Importer(kind: Importer.kinds["customers"]!).run(conn, tenant: "nope", csv: Array("name\nX\n".utf8)))
         XCTAssertThrowsError(try Importer(kind: Importer.kinds["customers"]!).run(conn, tenant: "imp", csv: Array("nome\nX\n".utf8)))
     }
+
+    /// `crm import leads FILE --campaign`: a bought list of 100,000 rows; rows matching a customer
+    /// or an earlier row are linked, bad rows reported, the rest become leads of the campaign.
+    func testALargeLeadListImportsIntoACampaign() throws {
+        let db = try TestDatabase.migrated("leadimport")
+        defer { db.drop() }
+        let conn = try db.connect()
+        try AdminOperations.createTenant(conn, slug: "lists", name: "Lists")
+        let campaign: Int64 = try conn.transaction { c in
+            try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', 'lists', true)")
+            try c.query("insert into crm.customer (tenant_id, name, emails) values (crm.current_tenant(), 'Known', '{known@list.example}')")
+            return try c.query("select (crm.create_campaign('{\"name\": \"Mailing\"}')->>'id')::bigint as id")[0].get("id")
+        }
+        var csv = "name,email,phone,region\n"
+        for i in 1...100_000 { csv += "Household \(i),h\(i)@list.example,+49 40 \(1_000_000 + i),\(i % 2 == 0 ? "north" : "south")\n" }
+        csv += "Known Person,Known@List.example,,north\n"      // line 100002: the customer
+        csv += "Again,,+49 40 1000007,north\n"                  // line 100003: the phone of line 8
+        csv += "Broken,broken,,north\n"                         // line 100004
+        let started = Date()
+        let report = try Importer(kind: Importer.kinds["leads"]!).run(conn, tenant: "lists", csv: Array(csv.utf8), campaign: campaign)
+        let seconds = Date().timeIntervalSince(started)
+        print("imported a list of \(report.rows) leads in \(String(format: "%.2f", seconds)) s (\(Int(Double(report.rows) / seconds)) rows/s)")
+        XCTAssertEqual(report.rows, 100_003)
+        XCTAssertEqual(report.rejects.map(\.line), [100_004])
+        XCTAssertEqual(report.linked, 2)
+        XCTAssertEqual(try conn.query("select count(*)::int as n from crm.lead where campaign_id = \(campaign)")[0].get("n", as: Int.self), 100_001)
+        XCTAssertEqual(try conn.query("select count(*)::int as n from crm.lead where customer_id is not null")[0].get("n", as: Int.self), 1)
+        XCTAssertThrowsError(try Importer(kind: Importer.kinds["leads"]!).run(conn, tenant: "lists", csv: Array("name,email\nX,x@y.example\n".utf8)),
+                             "leads need a campaign")
+        XCTAssertThrowsError(try Importer(kind: Importer.kinds["leads"]!).run(conn, tenant: "lists", csv: Array("name,email\nX,x@y.example\n".utf8), campaign: 999))
+    }
 }
