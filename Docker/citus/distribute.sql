@@ -28,11 +28,15 @@ select create_distributed_table('crm.campaign_asset', 'tenant_id', colocate_with
 select create_distributed_table('crm.campaign_approval', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.campaign_cost', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.lead', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.partner_price', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.lead_offer', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.sales_order', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.order_line', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.order_status_history', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.invoice', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.payment', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.deal', 'tenant_id', colocate_with => 'crm.customer');
+select create_distributed_table('crm.deal_product', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.customer_month_summary', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.customer_year_summary', 'tenant_id', colocate_with => 'crm.customer');
 select create_distributed_table('crm.product_month_summary', 'tenant_id', colocate_with => 'crm.customer');

@@ -106,7 +106,8 @@ end $$;
 --   region: in turn among the staff (of p_staff or the team) whose region is the lead's; leads
 --     of a region nobody covers stay unassigned;
 --   partner: to the partners the unit lets receive leads (partner_grant.may_receive_leads), those
---     of the lead's region first, in proportion to their lead_weight.
+--     of the lead's region first, in proportion to their lead_weight (of every total-weight
+--     leads, the heaviest partner takes its weight first); each is offered (crm.lead_offer).
 -- Returns the number of leads assigned.
 create or replace function crm.assign_leads(p_campaign bigint, p_rule text, p_staff bigint[], p_reassign boolean) returns int
     language plpgsql as $$
@@ -147,8 +148,8 @@ begin
     elsif p_rule = 'partner' then
         with pool as (
             select g.partner_id, g.region, g.lead_weight,
-                   sum(g.lead_weight) over (partition by g.region order by g.partner_id) - g.lead_weight as lo,
-                   sum(g.lead_weight) over (partition by g.region order by g.partner_id) as hi,
+                   sum(g.lead_weight) over (partition by g.region order by g.lead_weight desc, g.partner_id) - g.lead_weight as lo,
+                   sum(g.lead_weight) over (partition by g.region order by g.lead_weight desc, g.partner_id) as hi,
                    sum(g.lead_weight) over (partition by g.region) as total
               from crm.partner_grant g
              where g.tenant_id = crm.current_tenant() and g.may_receive_leads and g.revoked_at is null),
@@ -162,6 +163,11 @@ begin
                status = case when l.status = 'new' then 'assigned' else l.status end, assigned_at = now(), version = l.version + 1, updated_at = now()
           from todo t join pool p on p.region is not distinct from t.region and (t.k % p.total) >= p.lo and (t.k % p.total) < p.hi
          where l.tenant_id = crm.current_tenant() and l.id = t.id;
+        get diagnostics n = row_count;
+        -- Each partner gets the lead as an offer to accept or decline in time (60_partners_api.sql).
+        perform crm.offer_assigned_leads(p_campaign);
+        perform crm.campaign_audit(p_campaign, 'assign_leads', jsonb_build_object('rule', p_rule, 'assigned', n));
+        return n;
     else
         raise exception 'invalid params: rule is round_robin, region or partner' using errcode = 'CR422', detail = 'field=rule';
     end if;
@@ -257,6 +263,9 @@ begin
         raise exception 'conflict: order % is % and no longer a quote', p_id, v_status using errcode = 'CR409', detail = 'field=id';
     end if;
     perform crm.set_order_status(p_id, 'confirmed', null);
+    -- A partner's approved deal whose quote this is is won.
+    update crm.deal set status = 'won', closed_at = now(), version = version + 1
+     where tenant_id = crm.current_tenant() and order_id = p_id and status = 'approved';
     return p_id;
 end $$;
 
