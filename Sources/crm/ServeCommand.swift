@@ -76,6 +76,7 @@ extension ServerLimits {
         l.maxConnections = Env.int("CRM_MAX_CONNECTIONS", default: l.maxConnections)
         l.maxInFlightPerConnection = Env.int("CRM_MAX_IN_FLIGHT", default: l.maxInFlightPerConnection)
         l.idleTimeout = .seconds(Env.int("CRM_IDLE_TIMEOUT_S", default: 300))
+        l.lineTimeout = .seconds(Env.int("CRM_LINE_TIMEOUT_S", default: 30))
         l.requestDeadline = .milliseconds(Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000))
         l.rateLimitPerSecond = Env.double("CRM_RATE_LIMIT", default: l.rateLimitPerSecond)
         l.rateLimitBurst = Env.double("CRM_RATE_BURST", default: l.rateLimitBurst)

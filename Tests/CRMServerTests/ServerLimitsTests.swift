@@ -55,6 +55,24 @@ final class ServerLimitsTests: XCTestCase {
         await h.stop()
     }
 
+    func testAClientSendingAByteAtATimeIsClosedWhileOthersAreServed() async throws {
+        let h = try await start("slowloris") { $0.lineTimeout = .seconds(1); $0.idleTimeout = .seconds(60) }
+        let slow = try h.client()
+        let normal = try h.client()
+        let started = Date()
+        var closed = false
+        for byte in Array("{\"jsonrpc\":\"2.0\",\"method\":\"server.ping\",\"id\":1".utf8) {
+            do { try slow.send(raw: [byte]) } catch { closed = true; break }
+            XCTAssertEqual(try normal.result("server.ping"), "pong", "a normal client is served meanwhile")
+            try await Task.sleep(for: .milliseconds(150))
+            if Date().timeIntervalSince(started) > 3 { break }
+        }
+        if !closed { closed = slow.isClosedByServer() }
+        XCTAssertTrue(closed, "the slow sender was cut off")
+        XCTAssertEqual(try normal.result("server.ping"), "pong")
+        await h.stop()
+    }
+
     func testRateLimitPerKey() async throws {
         let h = try await start("rate") { $0.rateLimitPerSecond = 1; $0.rateLimitBurst = 5 }
         let c = try h.loggedIn(.unit(tenant: "rate-unit", role: "manager"))

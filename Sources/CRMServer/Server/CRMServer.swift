@@ -70,6 +70,9 @@ public final class CRMServer: Service, Sendable {
                         let idle = TimeAmount.nanoseconds(Int64(limits.idleTimeout.components.seconds) * 1_000_000_000)
                         try child.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                         try child.pipeline.syncOperations.addHandler(IdleCloser())
+                        let lineLimit = TimeAmount.milliseconds(Int64(limits.lineTimeout.components.seconds) * 1000
+                                                                + limits.lineTimeout.components.attoseconds / 1_000_000_000_000_000)
+                        try child.pipeline.syncOperations.addHandler(SlowLineGuard(limit: lineLimit))
                         try child.pipeline.syncOperations.addHandler(ByteToMessageHandler(LineFrameDecoder(maxLength: limits.maxLineBytes)))
                         return try NIOAsyncChannel<LineFrame, ByteBuffer>(
                             wrappingChannelSynchronously: child,

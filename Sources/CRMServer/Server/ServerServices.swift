@@ -10,6 +10,8 @@ public struct ServerLimits: Sendable {
     public var maxInFlightPerConnection = 64
     /// A connection with no input for this long is closed.
     public var idleTimeout: Duration = .seconds(300)
+    /// A line must arrive in full within this long after its first byte (slow senders are closed).
+    public var lineTimeout: Duration = .seconds(30)
     /// A request still running after this is cancelled (PQcancel) and answered with -32008.
     public var requestDeadline: Duration = .seconds(30)
     /// Per API key: sustained requests per second and burst.

@@ -84,9 +84,10 @@ final class TestClient: @unchecked Sendable {
         return result
     }
 
-    /// True when the server has closed the connection (reads EOF within the timeout).
+    /// True when the server has closed the connection (reads EOF within the timeout); false when
+    /// a line arrives or the read times out with the connection still open.
     func isClosedByServer() -> Bool {
-        (try? readLine()) == nil
+        do { return try readLine() == nil } catch { return false }
     }
 }
 
