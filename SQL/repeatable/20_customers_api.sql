@@ -90,13 +90,23 @@ declare
     c crm.customer;
     v_emails text[] := crm.clean_contacts(p->'emails', 'emails');
     v_phones text[] := crm.clean_contacts(p->'phones', 'phones');
+    v_key text := nullif(btrim(p->>'idempotency_key'), '');
 begin
+    -- A retry with the key of a request that already succeeded gets that request's customer.
+    -- The lock makes two concurrent retries wait for each other instead of both inserting.
+    if v_key is not null then
+        perform pg_advisory_xact_lock(hashtextextended('customers.create/' || crm.current_tenant()::text || '/' || v_key, 0));
+        select * into c from crm.customer where tenant_id = crm.current_tenant() and idempotency_key = v_key;
+        if found then
+            return crm.customer_json(c);
+        end if;
+    end if;
     perform crm.assert_no_duplicate(v_emails, v_phones, null);
     insert into crm.customer (tenant_id, name, emails, phones, address, company, branch, segment,
-                              consent, preferences, lifecycle_stage)
+                              consent, preferences, lifecycle_stage, idempotency_key)
     values (crm.current_tenant(), btrim(p->>'name'), v_emails, v_phones, nullif(p->'address', 'null'), p->>'company',
             p->>'branch', p->>'segment', coalesce(nullif(p->'consent', 'null'), '{}'), coalesce(nullif(p->'preferences', 'null'), '{}'),
-            coalesce(p->>'lifecycle_stage', 'prospect'))
+            coalesce(p->>'lifecycle_stage', 'prospect'), v_key)
     returning * into c;
     insert into crm.customer_lifecycle_history (tenant_id, customer_id, stage)
     values (c.tenant_id, c.id, c.lifecycle_stage);

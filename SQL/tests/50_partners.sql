@@ -1,7 +1,7 @@
 -- What a partner can read and write, enforced by PostgreSQL: products of granting units only (and
 -- only the granted groups, never the cost), no customers, only its own deals, leads and offers.
 begin;
-select plan(10);
+select plan(13);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000000f1', 'part-a', 'A'), ('00000000-0000-0000-0000-0000000000f2', 'part-b', 'B'),
@@ -34,6 +34,12 @@ select throws_ok($$insert into crm.deal (tenant_id, partner_id, prospect_name, p
                    values ('00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-00000000ff02', 'X', 'x@x.example')$$,
     '42501', null, 'nor in another partner''s name');
 select is((select count(*)::int from crm.partner), 1, 'of partners, only itself');
+select is(array(select p.sku from crm.search_catalog_keys('b', null, null, false, 0, 50) k join crm.product p using (tenant_id, id) order by 1),
+    array['B1'], 'text search: granted groups only (B2 is a chemical), nothing of the unit that did not grant');
+select is((select count(*)::int from crm.search_catalog_keys('one', 'part-c', null, false, 0, 50)), 0,
+    'text search in a unit that did not grant: nothing');
+select is((select count(*)::int from crm.search_catalog_keys('one', 'no-such-unit', null, false, 0, 50)), 0,
+    'an unknown unit narrows to nothing, not to everything');
 select is(crm.find_deal_conflict('00000000-0000-0000-0000-0000000000f1', '00000000-0000-0000-0000-00000000ff01', 0,
                                  'x@two.example', null, null, array[]::bigint[]), null::bigint,
     'the conflict check needs a shared product');

@@ -77,6 +77,22 @@ final class CustomersTests: XCTestCase {
         XCTAssertNotNil(try b.call("customers.create", ["name": "Grace Hopper", "emails": ["grace@navy.mil"]])["result"])
     }
 
+    func testARetryWithTheSameIdempotencyKeyCreatesNothingNew() throws {
+        let c = a
+        let params: JSONObject = ["name": "Katherine Johnson", "emails": ["kj@nasa.example"], "idempotency_key": "create-kj-1"]
+        let first = try c.result("customers.create", params)
+        // The retry carries the same email: without the key it would be a duplicate (-32009).
+        let retry = try c.result("customers.create", params)
+        XCTAssertEqual(retry["id"], first["id"])
+        XCTAssertEqual(try c.result("customers.search", ["query": "Katherine"])["items"]?.arrayValue?.count, 1)
+        // Keys are per unit: unit B's request with the same key is its own.
+        let other = try b.result("customers.create", ["name": "Katherine Johnson", "idempotency_key": "create-kj-1"])
+        XCTAssertNotNil(other["id"])
+        XCTAssertNotEqual(other["id"], first["id"])
+        // A new key with the same email is a conflict as before.
+        XCTAssertEqual(try c.call("customers.create", ["name": "K. Johnson", "emails": ["kj@nasa.example"], "idempotency_key": "create-kj-2"]).errorCode, -32009)
+    }
+
     func testAnotherUnitsCustomerIsNotFound() throws {
         let mine = try a.result("customers.create", ["name": "Only In A", "emails": ["only-a@example.com"]])
         let id = try XCTUnwrap(mine["id"]?.stringValue)

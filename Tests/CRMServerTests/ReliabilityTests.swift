@@ -128,21 +128,36 @@ final class ReliabilityTests: XCTestCase {
         try h.createTenant("fault-unit")
         let key = try h.key(.unit(tenant: "fault-unit", role: "agent"))
         let acknowledged = LockedBox<[String]>([])
+        let retried = LockedBox<Int>(0)
         let codes = LockedBox<[Int]>([])
         let stop = LockedBox<Bool>(false)
         let port = h.port
+        // Each writer creates customers one after another, each with its own idempotency key. A
+        // request that fails (-32050, or a connection lost mid-request) is sent again with the
+        // same key until it is acknowledged: the client cannot know whether the first attempt
+        // committed, and the key makes the retry safe.
         let writers = Thread.detachNewThreadWithGroup(count: 6) { w in
             var c = try? TestClient(port: port)
             _ = try? c?.call("auth.login", ["key": .string(key)])
             var n = 0
             while !stop.value {
                 n += 1
-                guard let client = c, let r = try? client.call("customers.create", ["name": .string("writer \(w) #\(n)")]) else {
-                    c = try? TestClient(port: port)
-                    _ = try? c?.call("auth.login", ["key": .string(key)])
-                    continue
+                let idempotencyKey = "writer-\(w)-\(n)"
+                var attempts = 0
+                while true {
+                    attempts += 1
+                    if attempts > 1 { retried.increment() }
+                    guard let client = c, let r = try? client.call("customers.create", ["name": .string("writer \(w) #\(n)"),
+                                                                                        "idempotency_key": .string(idempotencyKey)]) else {
+                        Thread.sleep(forTimeInterval: 0.05)
+                        c = try? TestClient(port: port)
+                        _ = try? c?.call("auth.login", ["key": .string(key)])
+                        continue
+                    }
+                    if r["result"]?["id"]?.stringValue != nil { acknowledged.append(idempotencyKey); break }
+                    if let code = r.errorCode { codes.append(code) }
+                    Thread.sleep(forTimeInterval: 0.05)
                 }
-                if let id = r["result"]?["id"]?.stringValue { acknowledged.append(id) } else if let code = r.errorCode { codes.append(code) }
             }
         }
         for mode in Array(repeating: ["fast", "immediate"], count: Self.scale).flatMap({ $0 }) {
@@ -154,12 +169,17 @@ final class ReliabilityTests: XCTestCase {
         writers.wait()
 
         XCTAssertEqual(Set(codes.value).subtracting([-32050]), [], "requests caught by a restart get -32050 and nothing else")
-        let ids = acknowledged.value
-        XCTAssertGreaterThan(ids.count, 50)
-        // Every acknowledged write is in the database.
+        let keys = acknowledged.value
+        XCTAssertGreaterThan(keys.count, 50)
+        XCTAssertGreaterThan(retried.value, 0, "the restarts caught some requests")
+        // Every acknowledged write is in the database exactly once, retries included.
         let conn = try h.db.connect()
-        let found = try conn.query("select count(*) as n from crm.customer where id = any(\(ids.compactMap { Int64($0) })::bigint[])")[0].get("n", as: Int.self)
-        XCTAssertEqual(found, ids.count)
+        let row = try conn.query("""
+            select count(*) as n, count(distinct idempotency_key) as distinct_keys from crm.customer
+             where idempotency_key = any(\(keys)::text[])
+            """)[0]
+        XCTAssertEqual(try row.get("n", as: Int.self), keys.count)
+        XCTAssertEqual(try row.get("distinct_keys", as: Int.self), keys.count)
         // And the server serves again without a restart of its own.
         let after = try h.loggedIn(.unit(tenant: "fault-unit", role: "agent"))
         XCTAssertNotNil(try after.call("customers.create", ["name": "after the storm"])["result"])
@@ -178,6 +198,7 @@ final class LockedBox<T>: @unchecked Sendable {
 
 extension LockedBox {
     func append<E>(_ e: E) where T == [E] { lock.withLock { stored.append(e) } }
+    func increment() where T == Int { lock.withLock { stored += 1 } }
 }
 
 extension Thread {

@@ -23,8 +23,9 @@ enum CustomerMethods {
 
     static func all() -> [RPCMethod] {
         [
-            RPCMethod("customers.create", summary: "Creates a customer; a duplicate email or phone in the unit is a conflict (-32009).",
-                      params: [.string("name", required: true, max: 200)] + fields.filter { $0.name != "name" },
+            RPCMethod("customers.create", summary: "Creates a customer; a duplicate email or phone in the unit is a conflict (-32009). An idempotency_key makes retries safe.",
+                      params: [.string("name", required: true, max: 200)] + fields.filter { $0.name != "name" }
+                          + [.string("idempotency_key", max: 100)],
                       access: .unitWrite) { p, ctx in
                 try await ctx.json("select crm.create_customer(\(PQJSON(JSON.object(p.object).serialized))::jsonb) as json")
             },

@@ -113,15 +113,25 @@ enum PartnerMethods {
                                ParamSpec("available_only", .boolean), .limit(), .cursor()],
                       access: .partner) { p, ctx in
                 let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
-                let pattern = p.string("query").map { "%" + CatalogSearch.escapeLike($0.lowercased()) + "%" }
+                let unit = p.string("unit"), group = p.string("product_group")
+                let availableOnly = p.bool("available_only") ?? false
+                if let query = p.string("query") {
+                    // By text: the keys come from crm.search_catalog_keys (trigram index, the
+                    // partner's grants applied inside), the rows under the partner's policies.
+                    return try await ctx.page("""
+                        select p.id::text as key, crm.catalog_json(p.tenant_id, p.id)::text as json
+                        from crm.search_catalog_keys(\(query), \(unit), \(group), \(availableOnly), \(after), \(p.limit + 1)) k
+                        join crm.product p on p.tenant_id = k.tenant_id and p.id = k.id
+                        order by p.id limit \(p.limit + 1)
+                        """, limit: p.limit)
+                }
                 return try await ctx.page("""
                     select p.id::text as key, crm.catalog_json(p.tenant_id, p.id)::text as json
                     from crm.product p
                     where p.id > \(after)
-                      and (\(pattern)::text is null or lower(p.name) like \(pattern) or lower(p.sku) like \(pattern))
-                      and (\(p.string("unit"))::text is null or p.tenant_id = (select t.id from crm.tenant t where t.slug = \(p.string("unit"))))
-                      and (\(p.string("product_group"))::text is null or p.product_group = \(p.string("product_group")))
-                      and (not coalesce(\(p.bool("available_only"))::boolean, false) or p.active)
+                      and (\(unit)::text is null or p.tenant_id = (select t.id from crm.tenant t where t.slug = \(unit)))
+                      and (\(group)::text is null or p.product_group = \(group))
+                      and (not \(availableOnly) or p.active)
                     order by p.id limit \(p.limit + 1)
                     """, limit: p.limit)
             },
@@ -186,12 +196,5 @@ enum PartnerMethods {
                     """)
             },
         ]
-    }
-}
-
-enum CatalogSearch {
-    /// LIKE wildcards in a search text are taken literally.
-    static func escapeLike(_ s: String) -> String {
-        s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%").replacingOccurrences(of: "_", with: "\\_")
     }
 }

@@ -1,0 +1,75 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A blocking TCP connection that reads lines: enough for a load generator thread.
+final class Connection {
+    let fd: Int32
+    private var pending: [UInt8] = []
+    private var buffer = [UInt8](repeating: 0, count: 1 << 16)
+
+    init(host: String, port: UInt16, timeoutSeconds: Int = 30) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw BenchError("socket: \(String(cString: strerror(errno)))") }
+        var one: Int32 = 1
+        setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
+        var timeout = timeval(tv_sec: timeoutSeconds, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = port.bigEndian
+        inet_pton(AF_INET, host, &address.sin_addr)
+        let rc = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else {
+            let message = String(cString: strerror(errno))
+            close(fd)
+            throw BenchError("connect: \(message)")
+        }
+    }
+
+    deinit { close(fd) }
+
+    func send(_ text: String) throws {
+        var bytes = Array(text.utf8)
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes.withUnsafeMutableBytes { Glibc.send(fd, $0.baseAddress! + sent, $0.count - sent, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw BenchError("send: \(String(cString: strerror(errno)))") }
+            sent += n
+        }
+    }
+
+    /// The next line, or nil when the server closed the connection.
+    func readLine() throws -> [UInt8]? {
+        while true {
+            if let nl = pending.firstIndex(of: 10) {
+                let line = Array(pending[..<nl])
+                pending.removeSubrange(...nl)
+                return line
+            }
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return nil }
+            guard n > 0 else { throw BenchError("recv: \(String(cString: strerror(errno)))") }
+            pending.append(contentsOf: buffer[..<n])
+        }
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ d: String) { description = d }
+}
+
+/// The value of `"id":` and whether the line is an error, without a full JSON parse (the
+/// generator must not be the bottleneck).
+func responseID(_ line: [UInt8]) -> (id: Int, isError: Bool)? {
+    let key = Array("\"id\":".utf8)
+    guard let start = line.firstRange(of: key)?.upperBound else { return nil }
+    var i = start, id = 0, digits = 0
+    while i < line.count, line[i] >= 48, line[i] <= 57 { id = id * 10 + Int(line[i] - 48); i += 1; digits += 1 }
+    guard digits > 0 else { return nil }
+    return (id, line.firstRange(of: Array("\"error\":".utf8)) != nil)
+}
