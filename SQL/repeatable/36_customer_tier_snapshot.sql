@@ -10,10 +10,15 @@ create or replace function crm.refresh_customer_tiers(p_year int default extract
         select r.customer_id, r.basis_gross_margin, r.share_before, r.tier, r.previous_tier
           from report.customer_tiers(p_year) r
          where r.tenant = (select t.slug from crm.tenant t where t.id = crm.current_tenant())),
+    -- EXCEPT is always a hash or sort: NOT EXISTS against the CTE became a nested loop (80,000
+    -- squared, minutes) whenever the snapshot had no statistics yet, as after a bulk load.
     gone as (
         delete from crm.customer_tier_snapshot s
-         where s.tenant_id = crm.current_tenant() and s.year = p_year
-           and not exists (select 1 from fresh f where f.customer_id = s.customer_id)),
+         using (select x.customer_id from crm.customer_tier_snapshot x
+                 where x.tenant_id = crm.current_tenant() and x.year = p_year
+                except
+                select f.customer_id from fresh f) g
+         where s.tenant_id = crm.current_tenant() and s.year = p_year and s.customer_id = g.customer_id),
     kept as (
         insert into crm.customer_tier_snapshot as s (tenant_id, customer_id, year, tier, previous_tier, basis_gross_margin, share_before)
         select crm.current_tenant(), f.customer_id, p_year, f.tier, f.previous_tier, f.basis_gross_margin, f.share_before

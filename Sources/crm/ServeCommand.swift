@@ -40,9 +40,14 @@ struct ServeCommand: AsyncParsableCommand {
             limits: ServerLimits.fromEnvironment(),
             registry: AllMethods.registry())
         let server = CRMServer(host: host, port: port, services: services, logger: logger)
-        let rules = TaskRulesService(database: services.database, interval: .seconds(Env.int("CRM_RULES_INTERVAL_S", default: 3600)), logger: logger)
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: PoolService(pool: pool)), .init(service: server)]
+        // 0 turns the scheduled job off (another server, or cron with `crm call tasks.run_rules`, runs it).
+        let rulesInterval = Env.int("CRM_RULES_INTERVAL_S", default: 3600)
+        if rulesInterval > 0 {
+            members.append(.init(service: TaskRulesService(database: services.database, interval: .seconds(rulesInterval), logger: logger)))
+        }
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: PoolService(pool: pool)), .init(service: server), .init(service: rules)],
+            services: members,
             gracefulShutdownSignals: [.sigterm, .sigint],
             cancellationSignals: [],
             logger: logger))

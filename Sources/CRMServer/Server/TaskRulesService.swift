@@ -4,8 +4,8 @@ import PQ
 public import ServiceLifecycle
 
 /// Runs every unit's scheduled work on a schedule: the tier snapshot, lead offers that expired
-/// or were declined (passed to the next partner), then the task rules (care calls, holiday
-/// greetings, top-tier visits).
+/// or were declined (passed to the next partner), folding the sales rollups' delta rows, then
+/// the task rules (care calls, holiday greetings, top-tier visits).
 /// The rules are idempotent in SQL, so two servers running them at once create each task once.
 public struct TaskRulesService: Service {
     let database: CRMDatabase
@@ -41,7 +41,10 @@ public struct TaskRulesService: Service {
                 created += try conn.transaction { c in
                     try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
                     // Tiers first: the visit rule reads them, and so does the caller lookup.
-                    return try c.query("select crm.refresh_customer_tiers() as tiers, crm.reassign_partner_leads() as moved, crm.run_task_rules() as n")[0].get("n", as: Int.self)
+                    return try c.query("""
+                        select crm.refresh_customer_tiers() as tiers, crm.reassign_partner_leads() as moved,
+                               crm.compact_sales_rollups() as folded, crm.run_task_rules() as n
+                        """)[0].get("n", as: Int.self)
                 }
             }
             return created

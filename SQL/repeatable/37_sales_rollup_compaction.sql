@@ -1,0 +1,48 @@
+-- Folds the delta rows of the product-month and daily sales rollups (0030) into one row per key,
+-- for the caller's unit. Only days and months holding more rows than keys are rewritten. Sales
+-- committed meanwhile add rows the fold does not see; they are folded next time, and every sum
+-- stays right in between. Returns the number of rows removed.
+set local role crm_owner;
+
+create or replace function crm.compact_sales_rollups() returns int language plpgsql as $$
+declare
+    v_tenant uuid := crm.current_tenant();
+    n int;
+    total int := 0;
+begin
+    with busy as (
+        select d.day from crm.sales_day_summary d where d.tenant_id = v_tenant
+         group by d.day
+        having count(*) > count(distinct (coalesce(d.staff_id, -1), coalesce(d.campaign_id, -1),
+                                          coalesce(d.partner_id, '00000000-0000-0000-0000-000000000000'::uuid)))),
+    gone as (
+        delete from crm.sales_day_summary d using busy b
+         where d.tenant_id = v_tenant and d.day = b.day
+        returning d.*),
+    folded as (
+        insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
+        select g.tenant_id, g.day, g.staff_id, g.campaign_id, g.partner_id, sum(g.orders), sum(g.units), sum(g.revenue), sum(g.cost)
+          from gone g group by g.tenant_id, g.day, g.staff_id, g.campaign_id, g.partner_id
+        returning 1)
+    select (select count(*) from gone) - (select count(*) from folded) into n;
+    total := total + n;
+
+    with busy as (
+        select m.month from crm.product_month_summary m where m.tenant_id = v_tenant
+         group by m.month
+        having count(*) > count(distinct (m.product_id, coalesce(m.staff_id, -1)))),
+    gone as (
+        delete from crm.product_month_summary m using busy b
+         where m.tenant_id = v_tenant and m.month = b.month
+        returning m.*),
+    folded as (
+        insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
+        select g.tenant_id, g.month, g.product_id, g.staff_id, sum(g.units), sum(g.revenue), sum(g.cost)
+          from gone g group by g.tenant_id, g.month, g.product_id, g.staff_id
+        returning 1)
+    select (select count(*) from gone) - (select count(*) from folded) into n;
+    return total + n;
+end $$;
+
+comment on function crm.compact_sales_rollups() is 'Folds the caller''s unit''s sales rollup deltas into one row per day/month and key (the scheduled job runs it); returns the rows removed.';
+grant execute on function crm.compact_sales_rollups() to crm_unit;
