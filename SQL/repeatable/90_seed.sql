@@ -42,7 +42,8 @@ create or replace function crm.seed_customers(p_tenant uuid, p_from bigint, p_co
 $$;
 
 -- Orders for the unit's customers with ids in [p_first_id, p_last_id]: about p_lines lines per
--- customer (1-6 orders of 1-5 lines; days spread over the last two years; mostly delivered).
+-- customer (1-6 orders of 1-5 lines; days spread over the last two years; mostly delivered), two
+-- contacts each, and a service case for one customer in ten.
 -- Superuser session with session_replication_role = replica (see above).
 create or replace function crm.seed_orders(p_tenant uuid, p_first_id bigint, p_last_id bigint, p_lines int) returns bigint
     language plpgsql as $$
@@ -80,6 +81,18 @@ begin
            now() - make_interval(days => crm.seed_pick(c.id * 4 + k, 19, 730))
       from crm.customer c cross join generate_series(1, 2) k
      where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id;
+    -- Service cases: one customer in ten opened one; most are resolved within their SLA.
+    insert into crm.service_case (tenant_id, customer_id, category, priority, status, subject, assigned_to,
+                                  opened_at, sla_due_at, first_response_at, resolved_at)
+    select p_tenant, c.id, x.category, x.priority, x.status, 'Seeded ' || x.category, staff[1 + crm.seed_pick(c.id, 22, cardinality(staff))],
+           x.opened_at, x.opened_at + interval '48 hours', x.opened_at + make_interval(mins => 5 + crm.seed_pick(c.id, 23, 600)),
+           case when x.status in ('resolved', 'closed') then x.opened_at + make_interval(hours => 1 + crm.seed_pick(c.id, 24, 72)) end
+      from crm.customer c
+      cross join lateral (select (array['complaint', 'quality', 'replacement', 'refund', 'question'])[1 + crm.seed_pick(c.id, 20, 5)] as category,
+                                 (array['low', 'normal', 'normal', 'high', 'urgent'])[1 + crm.seed_pick(c.id, 21, 5)] as priority,
+                                 (array['open', 'in_progress', 'resolved', 'closed', 'closed'])[1 + crm.seed_pick(c.id, 25, 5)] as status,
+                                 now() - make_interval(days => crm.seed_pick(c.id, 26, 730)) as opened_at) x
+     where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id and crm.seed_pick(c.id, 27, 10) = 0;
     return v_lines;
 end $$;
 

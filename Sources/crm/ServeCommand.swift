@@ -74,12 +74,13 @@ struct PoolService: Service {
 
 extension ServerLimits {
     /// Limits from the environment (CRM_MAX_LINE_BYTES, CRM_MAX_CONNECTIONS, CRM_MAX_IN_FLIGHT,
-    /// CRM_IDLE_TIMEOUT_S, CRM_REQUEST_TIMEOUT_MS, CRM_RATE_LIMIT, CRM_RATE_BURST).
+    /// CRM_MAX_PENDING_ANSWER_BYTES, CRM_IDLE_TIMEOUT_S, CRM_REQUEST_TIMEOUT_MS, CRM_RATE_LIMIT, CRM_RATE_BURST).
     static func fromEnvironment() -> ServerLimits {
         var l = ServerLimits()
         l.maxLineBytes = Env.int("CRM_MAX_LINE_BYTES", default: l.maxLineBytes)
         l.maxConnections = Env.int("CRM_MAX_CONNECTIONS", default: l.maxConnections)
         l.maxInFlightPerConnection = Env.int("CRM_MAX_IN_FLIGHT", default: l.maxInFlightPerConnection)
+        l.maxPendingAnswerBytes = Env.int("CRM_MAX_PENDING_ANSWER_BYTES", default: l.maxPendingAnswerBytes)
         l.idleTimeout = .seconds(Env.int("CRM_IDLE_TIMEOUT_S", default: 300))
         l.lineTimeout = .seconds(Env.int("CRM_LINE_TIMEOUT_S", default: 30))
         l.requestDeadline = .milliseconds(Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000))

@@ -150,15 +150,38 @@ final class ProtocolRobustnessTests: XCTestCase {
         }
     }
 
-    func testAClientThatNeverReadsDoesNotStallOthers() throws {
-        let greedy = try harness.client()
+    func testClientsThatNeverReadDoNotStallOthers() throws {
         let line = Array((#"{"jsonrpc":"2.0","id":1,"method":"rpc.discover"}"# + "\n").utf8)
         // Far more answers than socket buffers hold; the server must stop reading, not buffer.
-        let sender = Thread {
-            for _ in 0..<20_000 { if (try? greedy.send(raw: line)) == nil { break } }
+        let greedy = try (0..<10).map { _ in try harness.client() }
+        for client in greedy {
+            let sender = Thread {
+                for _ in 0..<20_000 { if (try? client.send(raw: line)) == nil { break } }
+            }
+            sender.start()
         }
-        sender.start()
         Thread.sleep(forTimeInterval: 1)
         for _ in 0..<20 { try assertStillServing() }
+        // Reset them with their requests unread: the server drops what they left and serves on.
+        for client in greedy { client.reset() }
+        Thread.sleep(forTimeInterval: 0.5)
+        for _ in 0..<20 { try assertStillServing() }
+    }
+
+    func testAnswerBudgetHoldsTheReaderWhileAnswersPileUp() async throws {
+        let budget = AnswerBudget(limit: 100)
+        budget.add(80)
+        await budget.waitUntilWithin()  // within: returns at once
+        budget.add(80)
+        let released = LockedBox<Bool>(false)
+        let waiter = Task {
+            await budget.waitUntilWithin()
+            released.set(true)
+        }
+        try await Task.sleep(for: .milliseconds(50))
+        XCTAssertFalse(released.value, "160 bytes pending: the reader waits")
+        budget.remove(80)
+        await waiter.value
+        XCTAssertTrue(released.value, "80 bytes pending: the reader goes on")
     }
 }

@@ -29,7 +29,7 @@ enum ServerMethods {
                 ]
             },
             RPCMethod("rpc.discover", summary: "The OpenRPC document of every method, its params and the roles that may call it.", access: .anyone) { _, ctx in
-                OpenRPC.document(ctx.services.registry, version: ctx.services.version)
+                ctx.services.openRPCDocument
             },
         ]
     }

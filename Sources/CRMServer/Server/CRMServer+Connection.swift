@@ -4,8 +4,9 @@ import NIOCore
 
 extension CRMServer {
     /// Serves one connection: reads lines, runs up to `maxInFlightPerConnection` requests at once
-    /// (answers may leave out of order), and writes answers through one writer task. Errors here
-    /// end this connection only.
+    /// (answers may leave out of order), and writes answers through one writer task. Reading
+    /// pauses while the answers waiting for the socket exceed `maxPendingAnswerBytes` (a client
+    /// that does not read its answers stalls only itself). Errors here end this connection only.
     func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, dispatcher: Dispatcher) async {
         let limits = services.limits
         let (accepted, id) = connections.add(connection.channel, limit: limits.maxConnections)
@@ -27,9 +28,12 @@ extension CRMServer {
             try await connection.executeThenClose { inbound, outbound in
                 let (answers, sink) = AsyncStream<ByteBuffer?>.makeStream()
                 let slots = AsyncSemaphore(limits.maxInFlightPerConnection)
+                let budget = AnswerBudget(limit: limits.maxPendingAnswerBytes)
                 @Sendable func emit(_ json: JSON?) {
                     guard let json else { sink.yield(nil); return }
-                    sink.yield(RPCResponse.line(json, allocator: allocator))
+                    let line = RPCResponse.line(json, allocator: allocator)
+                    budget.add(line.readableBytes)
+                    sink.yield(line)
                 }
                 try await withThrowingTaskGroup(of: Void.self) { outer in
                     outer.addTask {
@@ -46,12 +50,17 @@ extension CRMServer {
                                     connection.channel.close(promise: nil)
                                 }
                             }
+                            if let buffer { budget.remove(buffer.readableBytes) }
                             slots.signal()
                         }
                     }
                     try await withThrowingDiscardingTaskGroup { requests in
                         for try await frame in inbound {
                             await slots.wait()
+                            await budget.waitUntilWithin()
+                            // A peer that went away (reset, or a failed write) leaves its unread
+                            // requests in the buffers: they are dropped, not served to nobody.
+                            guard connection.channel.isActive else { break }
                             guard case .line(let bytes) = frame else {
                                 emit(RPCResponse.error(id: nil, CRMError(.lineTooLong, "line too long: the limit is \(limits.maxLineBytes) bytes")))
                                 break

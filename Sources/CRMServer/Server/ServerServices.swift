@@ -7,7 +7,9 @@ public struct ServerLimits: Sendable {
     public var maxLineBytes = 1 << 20
     public var maxConnections = 10_000
     /// Requests in flight per connection; further lines wait unread (TCP backpressure).
-    public var maxInFlightPerConnection = 64
+    public var maxInFlightPerConnection = 16
+    /// Bytes of answers waiting for a slow reader's socket before its input stops being read.
+    public var maxPendingAnswerBytes = 1 << 20
     /// A connection with no input for this long is closed.
     public var idleTimeout: Duration = .seconds(300)
     /// A line must arrive in full within this long after its first byte (slow senders are closed).
@@ -31,6 +33,8 @@ public final class ServerServices: Sendable {
     public let rateLimiter: RateLimiter
     public let version: String
     public let startedAt: Date
+    /// The answer of `rpc.discover`, serialized once: it is large, and open to anyone.
+    public let openRPCDocument: JSON
 
     public init(database: CRMDatabase, limits: ServerLimits, registry: MethodRegistry, version: String = "0.1.0") {
         self.database = database
@@ -39,5 +43,6 @@ public final class ServerServices: Sendable {
         self.rateLimiter = RateLimiter(ratePerSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst)
         self.version = version
         self.startedAt = Date()
+        self.openRPCDocument = .raw(OpenRPC.document(registry, version: version).serialized)
     }
 }

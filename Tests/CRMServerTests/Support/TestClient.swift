@@ -33,6 +33,14 @@ final class TestClient: @unchecked Sendable {
 
     deinit { close(fd) }
 
+    /// Drops the connection abruptly (no linger), whatever is unread or unsent; a thread blocked
+    /// sending on it gets an error.
+    func reset() {
+        var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
+        shutdown(fd, Int32(SHUT_RDWR))
+    }
+
     func send(raw bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
