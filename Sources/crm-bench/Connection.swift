@@ -32,6 +32,24 @@ final class Connection {
 
     deinit { close(fd) }
 
+    /// Opens `count` connections, first raising this process's open-file limit to fit them.
+    static func openMany(host: String, port: UInt16, count: Int) throws -> [Connection] {
+        var limit = rlimit()
+        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        limit.rlim_cur = min(limit.rlim_max, rlim_t(count + 1024))
+        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        var open: [Connection] = []
+        open.reserveCapacity(count)
+        for i in 0..<count {
+            do {
+                open.append(try Connection(host: host, port: port))
+            } catch {
+                throw BenchError("connection \(i + 1) of \(count): \(error)")
+            }
+        }
+        return open
+    }
+
     func send(_ text: String) throws {
         var bytes = Array(text.utf8)
         var sent = 0
@@ -56,6 +74,12 @@ final class Connection {
             pending.append(contentsOf: buffer[..<n])
         }
     }
+}
+
+/// Creates `readyFile` (for the script that measures meanwhile), then waits `seconds`.
+func signalReadyThenHold(readyFile: String?, seconds: Double) {
+    if let readyFile { _ = FileManager.default.createFile(atPath: readyFile, contents: Data()) }
+    Thread.sleep(forTimeInterval: seconds)
 }
 
 struct BenchError: Error, CustomStringConvertible {

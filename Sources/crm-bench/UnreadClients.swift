@@ -14,20 +14,11 @@ struct UnreadClients {
     let method: String
 
     func hold(seconds: Double, readyFile: String?) throws {
-        var limit = rlimit()
-        getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-        limit.rlim_cur = min(limit.rlim_max, rlim_t(count + 1024))
-        setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
         let line = Array("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"\(method)\"}\n".utf8)
         let chunk = (0..<64).flatMap { _ in line }
-        var open: [Connection] = []
+        let open = try Connection.openMany(host: host, port: port, count: count)
+        for c in open { _ = fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK) }
         var sentBytes = 0
-        for i in 0..<count {
-            let c: Connection
-            do { c = try Connection(host: host, port: port) } catch { throw BenchError("connection \(i + 1) of \(count): \(error)") }
-            _ = fcntl(c.fd, F_SETFL, fcntl(c.fd, F_GETFL) | O_NONBLOCK)
-            open.append(c)
-        }
         // Write until every socket would block for a while: the server has stopped reading them.
         var blockedSince = [Date?](repeating: nil, count: count)
         let deadline = Date().addingTimeInterval(30)
@@ -44,7 +35,6 @@ struct UnreadClients {
             usleep(1000)
         }
         print("\(count) connections sent \(sentBytes / 1024) KiB of \(method) requests and read nothing")
-        if let readyFile { FileManager.default.createFile(atPath: readyFile, contents: Data()) }
-        Thread.sleep(forTimeInterval: seconds)
+        signalReadyThenHold(readyFile: readyFile, seconds: seconds)
     }
 }
