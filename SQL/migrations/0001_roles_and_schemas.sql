@@ -10,10 +10,12 @@ begin
         end if;
     end loop;
     -- The server's login role. NOINHERIT: it holds no table rights of its own and reaches data only
-    -- through SET ROLE to a request role. The password is a development default: change it
-    -- (alter role crm_app password '...') or use peer/cert authentication in production.
+    -- through SET ROLE to a request role. It has no password: the operator gives it one from a
+    -- secret (or uses peer or certificate authentication); see the README's security section.
+    -- (Amended: this file once set a fixed password; Migrator.amendedMigrations accepts that text's
+    -- checksum and 0033_login_role_password.sql removes the password where it is still the old one.)
     if not exists (select from pg_roles where rolname = 'crm_app') then
-        create role crm_app login noinherit nosuperuser nobypassrls nocreaterole nocreatedb password 'crm_app';
+        create role crm_app login noinherit nosuperuser nobypassrls nocreaterole nocreatedb;
     end if;
     execute format('grant create, connect, temporary on database %I to crm_owner', current_database());
     execute format('grant connect, temporary on database %I to crm_app, crm_reporter, crm_unit, crm_partner, crm_admin',

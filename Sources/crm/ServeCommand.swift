@@ -73,8 +73,7 @@ struct PoolService: Service {
 }
 
 extension ServerLimits {
-    /// Limits from the environment (CRM_MAX_LINE_BYTES, CRM_MAX_CONNECTIONS, CRM_MAX_IN_FLIGHT,
-    /// CRM_MAX_PENDING_ANSWER_BYTES, CRM_IDLE_TIMEOUT_S, CRM_REQUEST_TIMEOUT_MS, CRM_RATE_LIMIT, CRM_RATE_BURST).
+    /// Limits from the environment (the README's configuration table names each variable).
     static func fromEnvironment() -> ServerLimits {
         var l = ServerLimits()
         l.maxLineBytes = Env.int("CRM_MAX_LINE_BYTES", default: l.maxLineBytes)
@@ -86,6 +85,14 @@ extension ServerLimits {
         l.requestDeadline = .milliseconds(Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000))
         l.rateLimitPerSecond = Env.double("CRM_RATE_LIMIT", default: l.rateLimitPerSecond)
         l.rateLimitBurst = Env.double("CRM_RATE_BURST", default: l.rateLimitBurst)
+        l.anonymousRatePerConnection = Env.double("CRM_ANON_RATE_PER_CONNECTION", default: l.anonymousRatePerConnection)
+        l.anonymousBurstPerConnection = 2 * l.anonymousRatePerConnection
+        l.anonymousRatePerAddress = Env.double("CRM_ANON_RATE_PER_ADDRESS", default: l.anonymousRatePerAddress)
+        l.anonymousBurstPerAddress = 2 * l.anonymousRatePerAddress
+        l.maxBatchSize = Env.int("CRM_MAX_BATCH", default: l.maxBatchSize)
+        l.poolShare = Env.get("CRM_POOL_SHARE").map { _ in Env.int("CRM_POOL_SHARE", default: 1) }
+        l.reportConcurrency = Env.get("CRM_REPORT_CONCURRENCY").map { _ in Env.int("CRM_REPORT_CONCURRENCY", default: 1) }
+        l.reportDeadline = .milliseconds(Env.int("CRM_REPORT_TIMEOUT_MS", default: 60_000))
         return l
     }
 }

@@ -75,4 +75,29 @@ final class ImporterTests: XCTestCase {
                              "leads need a campaign")
         XCTAssertThrowsError(try Importer(kind: Importer.kinds["leads"]!).run(conn, tenant: "lists", csv: Array("name,email\nX,x@y.example\n".utf8), campaign: 999))
     }
+
+    /// A row holding a NUL byte or bytes that are not UTF-8 is rejected by its line; the rows
+    /// around it are imported (a NUL used to abort the COPY, and the whole import with it).
+    func testNulBytesAndBadEncodingsAreRejectedByLine() throws {
+        let db = try TestDatabase.migrated("importnul")
+        defer { db.drop() }
+        let conn = try db.connect()
+        try AdminOperations.createTenant(conn, slug: "nul", name: "Nul")
+        var csv = Array("name,email\nAnna,anna@nul.example\n".utf8)
+        csv += Array("Be".utf8) + [0] + Array("rt,bert@nul.example\n".utf8)           // line 3: NUL
+        csv += Array("Cara,cara@nul.example\n".utf8)
+        csv += Array("D".utf8) + [0xC3, 0x28] + Array(",dora@nul.example\n".utf8)      // line 5: not UTF-8
+        csv += Array("\"Eve\",\"e".utf8) + [0] + Array("@nul.example\"\nFinn,finn@nul.example\n".utf8)  // line 6: NUL in quotes
+        let report = try Importer(kind: Importer.kinds["customers"]!).run(conn, tenant: "nul", csv: csv)
+        XCTAssertEqual(report.rows, 6)
+        XCTAssertEqual(report.rejects.map(\.line), [3, 5, 6])
+        XCTAssertEqual(report.rejects.map(\.reason), ["contains a NUL byte", "not valid UTF-8", "contains a NUL byte"])
+        XCTAssertEqual(report.imported, 3)
+        let names = try conn.transaction { c in
+            try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', 'nul', true)")
+            return try c.query("select string_agg(name, ',' order by name) as n from crm.customer")[0].get("n", as: String.self)
+        }
+        XCTAssertEqual(names, "Anna,Cara,Finn")
+        XCTAssertThrowsError(try Importer(kind: Importer.kinds["customers"]!).run(conn, tenant: "nul", csv: Array("na".utf8) + [0] + Array("me\nX\n".utf8)))
+    }
 }

@@ -55,4 +55,48 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try conn.query("select to_regclass('crm.half_done') is null as gone")[0].get("gone", as: Bool.self), true)
         XCTAssertEqual(try conn.query("select count(*) as n from crm_meta.schema_migration where name = '9999_broken.sql'")[0].get("n", as: Int.self), 0)
     }
+
+    /// 0001 once set a fixed password for crm_app. Its amended text is accepted where the old
+    /// one was applied (and re-recorded); any other change is still refused (test above).
+    func testAnAmendedMigrationIsAcceptedAndReRecorded() throws {
+        let db = try TestDatabase.migrated("amended")
+        defer { db.drop() }
+        let conn = try db.connect()
+        let old = try XCTUnwrap(Migrator.amendedMigrations["0001_roles_and_schemas.sql"]?.replaced.first)
+        try conn.query("update crm_meta.schema_migration set checksum = \(old) where name = '0001_roles_and_schemas.sql'")
+        let migrator = Migrator(directory: TestDatabase.sqlDirectory, logger: Logger(label: "test"))
+        XCTAssertNoThrow(try migrator.verify(conn), "crm serve starts on a database migrated with the old text")
+        let report = try migrator.migrate(conn)
+        XCTAssertEqual(report.amended, ["0001_roles_and_schemas.sql"])
+        XCTAssertEqual(report.applied, [])
+        let recorded: String = try conn.query("select checksum from crm_meta.schema_migration where name = '0001_roles_and_schemas.sql'")[0].get("checksum")
+        XCTAssertNotEqual(recorded, old)
+        XCTAssertEqual(try migrator.migrate(conn).amended, [], "recorded once")
+    }
+
+    /// No migration carries a password, and 0033 removes the old fixed one (but keeps one an
+    /// operator chose). Roles are cluster-wide: the test restores what it found.
+    func testNoMigrationCarriesAPasswordAndTheOldOneIsRemoved() throws {
+        let dir = TestDatabase.sqlDirectory.appendingPathComponent("migrations")
+        for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".sql") {
+            let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8).lowercased()
+            XCTAssertNil(text.range(of: #"password\s+'"#, options: .regularExpression), "\(name) sets a password")
+        }
+        let db = try TestDatabase.migrated("password")
+        defer { db.drop() }
+        let conn = try db.connect()
+        XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), true)
+        let removal = try String(contentsOf: dir.appendingPathComponent("0033_login_role_password.sql"), encoding: .utf8)
+        defer { _ = try? conn.execute(unsafeSQL: "reset password_encryption; alter role crm_app password null") }
+        for encryption in ["scram-sha-256", "md5"] {
+            try conn.execute(unsafeSQL: "set password_encryption = '\(encryption)'; alter role crm_app password 'crm_app'")
+            try conn.execute(unsafeSQL: removal)
+            XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), true,
+                           "the old password (\(encryption)) is removed")
+        }
+        try conn.execute(unsafeSQL: "alter role crm_app password 'chosen by the operator'")
+        try conn.execute(unsafeSQL: removal)
+        XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), false,
+                       "a password the operator chose is kept")
+    }
 }

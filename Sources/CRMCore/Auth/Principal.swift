@@ -39,6 +39,26 @@ public struct Principal: Sendable, Hashable {
         self.displayName = displayName
     }
 
+    /// The unprivileged PostgreSQL role this principal's requests run under: a unit's viewer
+    /// reads through `crm_viewer`, which holds no write privilege anywhere.
+    public var databaseRole: String {
+        kind == .unit && isReadOnly ? "crm_viewer" : kind.databaseRole
+    }
+
+    /// Unit roles that only read; their transactions are also `READ ONLY`.
+    public static let readOnlyRoles: Set<String> = ["viewer"]
+
+    public var isReadOnly: Bool { kind == .unit && Self.readOnlyRoles.contains(appRole) }
+
+    /// Whose share of the server a request uses: its unit, its partner, or the operators'.
+    public var shareHolder: String {
+        switch kind {
+        case .unit: return "unit:" + (tenantID?.uuidString ?? "")
+        case .partner: return "partner:" + (partnerID?.uuidString ?? "")
+        case .admin: return "admin"
+        }
+    }
+
     /// The name a method's access list uses: "admin", "partner", or the unit role.
     public var accessRole: String {
         switch kind {

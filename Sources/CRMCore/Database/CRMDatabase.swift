@@ -57,7 +57,7 @@ public final class CRMDatabase: Sendable {
     public func query(as principal: Principal, deadline: Duration? = nil, _ query: PQQuery) async throws(CRMError) -> PQResult {
         do {
             return try await pool.withConnection(deadline: deadline) { conn in
-                let outcomes = try conn.pipeline(["BEGIN", Self.contextQuery(principal), query, "COMMIT"])
+                let outcomes = try conn.pipeline([Self.begin(principal), Self.contextQuery(principal), query, "COMMIT"])
                 if case .success = outcomes[3], case .success(let result) = outcomes[2] { return result }
                 if conn.isHealthy && conn.inTransaction { try? conn.execute(unsafeSQL: "ROLLBACK") }
                 for case .failure(let error) in outcomes where error.code != .pipelineAborted { throw error }
@@ -103,11 +103,16 @@ public final class CRMDatabase: Sendable {
     /// `crm.enter_request` runs before the role switch, as the login role.
     static func enter(_ conn: PQConnection, as p: Principal) throws {
         do {
-            try conn.execute(unsafeSQL: "BEGIN")
+            try conn.query(begin(p))
         } catch {
             throw EnterFailure(underlying: error)
         }
         try conn.query(contextQuery(p))
+    }
+
+    /// A read-only principal's transaction is `READ ONLY` as well as under a role without writes.
+    static func begin(_ p: Principal) -> PQQuery {
+        p.isReadOnly ? "BEGIN READ ONLY" : "BEGIN"
     }
 
     /// Checks the key is live and takes on the principal's role and scope, transaction-locally.
@@ -119,7 +124,7 @@ public final class CRMDatabase: Sendable {
                    set_config('crm.partner_id', \(p.partnerID?.uuidString.lowercased() ?? ""), true),
                    set_config('crm.principal_id', \(p.id.uuidString.lowercased()), true),
                    set_config('crm.app_role', \(p.appRole), true),
-                   set_config('role', \(p.kind.databaseRole), true)
+                   set_config('role', \(p.databaseRole), true)
             """
     }
 }

@@ -28,12 +28,15 @@ public struct CRMError: Error, Sendable, Equatable, CustomStringConvertible {
     public var message: String
     public var field: String?
     public var reason: String?
+    /// The limit a request ran into (a batch's size, ...), for `error.data.limit`.
+    public var limit: Int?
 
-    public init(_ code: Code, _ message: String, field: String? = nil, reason: String? = nil) {
+    public init(_ code: Code, _ message: String, field: String? = nil, reason: String? = nil, limit: Int? = nil) {
         self.code = code
         self.message = message
         self.field = field
         self.reason = reason
+        self.limit = limit
     }
 
     public var description: String { "\(code.rawValue) \(message)" + (field.map { " (\($0))" } ?? "") }
@@ -75,6 +78,7 @@ extension CRMError {
         case "23502": self.init(.invalidParams, "invalid params: a required value is missing", field: error.column, reason: "required")
         case "23514", "23P01": self.init(.invalidParams, "invalid params: a value breaks a rule", field: field, reason: error.constraint)
         case "42501": self.init(.forbidden, "forbidden")
+        case "25006": self.init(.forbidden, "forbidden: this role only reads")
         case "57014": self.init(.deadlineExceeded, "the request ran past its deadline and was cancelled")
         case "22001": self.init(.invalidParams, "invalid params: a value is too long", field: field, reason: "too_long")
         case _ where state.hasPrefix("22"): self.init(.invalidParams, "invalid params: a value has the wrong format", field: field, reason: "format")

@@ -1,19 +1,21 @@
 /// A streaming RFC 4180 CSV reader: quoted fields with doubled quotes, embedded commas and
 /// newlines, CRLF or LF. It yields each record with the line number it starts on, so an import
-/// can report a bad row by the line a person sees in an editor.
+/// can report a bad row by the line a person sees in an editor. A record holding bytes no text
+/// column can store (invalid UTF-8, NUL) is still yielded, with `flaw` saying why, so the import
+/// rejects that row alone.
 public struct CSVReader: Sequence, IteratorProtocol {
     public struct Record: Sendable, Equatable {
         public let line: Int
         public let fields: [String]
+        /// Why the row cannot be imported as it is; nil for a well-formed row.
+        public var flaw: String? = nil
     }
 
     public enum Problem: Error, Equatable, CustomStringConvertible {
         case unterminatedQuote(line: Int)
-        case invalidUTF8(line: Int)
         public var description: String {
             switch self {
             case .unterminatedQuote(let l): return "line \(l): a quoted field is never closed"
-            case .invalidUTF8(let l): return "line \(l): not valid UTF-8"
             }
         }
     }
@@ -45,6 +47,13 @@ public struct CSVReader: Sequence, IteratorProtocol {
         var fields: [String] = []
         var field: [UInt8] = []
         var quoted = false
+        var flaw: String?
+        func take(_ bytes: [UInt8]) -> String {
+            if flaw == nil, bytes.contains(0) { flaw = "contains a NUL byte" }
+            if let s = String(validating: bytes, as: UTF8.self) { return s }
+            if flaw == nil { flaw = "not valid UTF-8" }
+            return String(decoding: bytes, as: UTF8.self)
+        }
         while position < bytes.count {
             let b = bytes[position]
             position += 1
@@ -66,16 +75,14 @@ public struct CSVReader: Sequence, IteratorProtocol {
             case UInt8(ascii: "\"") where field.isEmpty:
                 quoted = true
             case UInt8(ascii: ","):
-                guard let s = String(validating: field, as: UTF8.self) else { problem = .invalidUTF8(line: start); return nil }
-                fields.append(s)
+                fields.append(take(field))
                 field.removeAll(keepingCapacity: true)
             case 13 where position < bytes.count && bytes[position] == 10:
                 continue
             case 10:
                 line += 1
-                guard let s = String(validating: field, as: UTF8.self) else { problem = .invalidUTF8(line: start); return nil }
-                fields.append(s)
-                return Record(line: start, fields: fields)
+                fields.append(take(field))
+                return Record(line: start, fields: fields, flaw: flaw)
             default:
                 field.append(b)
             }
@@ -84,8 +91,7 @@ public struct CSVReader: Sequence, IteratorProtocol {
             problem = .unterminatedQuote(line: start)
             return nil
         }
-        guard let s = String(validating: field, as: UTF8.self) else { problem = .invalidUTF8(line: start); return nil }
-        fields.append(s)
-        return Record(line: start, fields: fields)
+        fields.append(take(field))
+        return Record(line: start, fields: fields, flaw: flaw)
     }
 }

@@ -75,6 +75,7 @@ public struct Importer: Sendable {
         if kind.needsCampaign && campaign == nil { throw ImportError("\(kind.name) are imported into a campaign: give its id") }
         var reader = CSVReader(csv)
         guard let header = reader.next() else { throw ImportError("the file is empty") }
+        if let flaw = header.flaw { throw ImportError("the header \(flaw)") }
         let names = header.fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
         if let unknown = names.first(where: { !kind.columns.contains($0) }) {
             throw ImportError("unknown column \"\(unknown)\"; \(kind.name) files may have: \(kind.columns.joined(separator: ", "))")
@@ -91,6 +92,10 @@ public struct Importer: Sendable {
                 while let record = reader.next() {
                     report.rows += 1
                     if report.rows % 10_000 == 0 { progress(report.rows) }
+                    if let flaw = record.flaw {
+                        structural.append(Reject(line: record.line, reason: flaw))
+                        continue
+                    }
                     guard record.fields.count == names.count else {
                         structural.append(Reject(line: record.line, reason: "has \(record.fields.count) fields, the header has \(names.count)"))
                         continue

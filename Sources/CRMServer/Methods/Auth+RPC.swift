@@ -9,6 +9,9 @@ enum AuthMethods {
                       params: [.string("key", required: true, max: 200, "the API key")], access: .anyone, sequential: true) { params, ctx in
                 guard let principal = try await ctx.services.database.authenticate(key: try params.requiredString("key")) else {
                     ctx.session.logout()
+                    // Logged without the key, counted for server.health.
+                    ctx.services.counters.failedLogins.add(1, ordering: .relaxed)
+                    ctx.logger.notice("login failed: unknown or revoked key", metadata: ["remote": "\(ctx.session.remoteAddress)"])
                     throw CRMError(.unauthenticated, "unknown or revoked API key")
                 }
                 ctx.session.login(principal)

@@ -24,6 +24,9 @@ enum ServerMethods {
                     "database": database,
                     "database_ms": .number(String(format: "%.2f", (ContinuousClock.now - started).milliseconds)),
                     "pool": ["open": .number(stats.open), "idle": .number(stats.idle), "waiting": .number(stats.waiting), "max": .number(stats.max)],
+                    "counters": ["failed_logins": .number(ctx.services.counters.failedLogins.load(ordering: .relaxed)),
+                                 "rate_limited": .number(ctx.services.counters.rateLimited.load(ordering: .relaxed)),
+                                 "over_share": .number(ctx.services.counters.overShare.load(ordering: .relaxed))],
                     "version": .string(ctx.services.version),
                     "uptime_s": .number(Int(Date().timeIntervalSince(ctx.services.startedAt))),
                 ]

@@ -37,14 +37,24 @@ public struct RPCMethod: Sendable {
     public let access: Access
     /// Later lines on the connection wait for this one (login and logout change the session).
     public let sequential: Bool
+    /// Which lane the method's requests run in: reports have a concurrency limit and a deadline
+    /// of their own, so a flood of them cannot take the pool from light requests.
+    public let lane: Lane
     public let handler: Handler
 
-    public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false, handler: @escaping Handler) {
+    public enum Lane: Sendable {
+        case standard, report
+    }
+
+    /// `lane` defaults to `.report` for `reports.*` and `.standard` for everything else.
+    public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false,
+                lane: Lane? = nil, handler: @escaping Handler) {
         self.name = name
         self.summary = summary
         self.params = params
         self.access = access
         self.sequential = sequential
+        self.lane = lane ?? (name.hasPrefix("reports.") ? .report : .standard)
         self.handler = handler
     }
 }
@@ -57,11 +67,23 @@ public struct RequestContext: Sendable {
     public let requestID: String
     public let logger: Logger
     public let services: ServerServices
+    /// A statement still running after this is cancelled (-32008): the request deadline, or the
+    /// report lane's.
+    public let deadline: Duration
+
+    init(session: Session, principal: Principal?, requestID: String, logger: Logger, services: ServerServices, deadline: Duration) {
+        self.session = session
+        self.principal = principal
+        self.requestID = requestID
+        self.logger = logger
+        self.services = services
+        self.deadline = deadline
+    }
 
     /// Runs `body` in a transaction under the caller's database role and tenant.
     public func db<T: Sendable>(_ body: @escaping @Sendable (PQConnection) throws -> T) async throws(CRMError) -> T {
         guard let principal else { throw CRMError(.unauthenticated, "log in first with auth.login") }
-        return try await services.database.run(as: principal, deadline: services.limits.requestDeadline, body)
+        return try await services.database.run(as: principal, deadline: deadline, body)
     }
 
     /// Runs a statement whose single `json` column PostgreSQL built, and passes its text through.
@@ -75,6 +97,6 @@ public struct RequestContext: Sendable {
     /// One statement as the caller, in a single round trip to PostgreSQL (see CRMDatabase.query).
     public func query(_ query: PQQuery) async throws(CRMError) -> PQResult {
         guard let principal else { throw CRMError(.unauthenticated, "log in first with auth.login") }
-        return try await services.database.query(as: principal, deadline: services.limits.requestDeadline, query)
+        return try await services.database.query(as: principal, deadline: deadline, query)
     }
 }

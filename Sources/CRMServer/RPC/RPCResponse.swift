@@ -10,10 +10,11 @@ enum RPCResponse {
 
     static func error(id: RPCID?, _ error: CRMError) -> JSON {
         var body: JSONObject = ["code": .number(String(error.code.rawValue)), "message": .string(error.message)]
-        if error.field != nil || error.reason != nil {
+        if error.field != nil || error.reason != nil || error.limit != nil {
             var data = JSONObject()
             if let field = error.field { data["field"] = .string(field) }
             if let reason = error.reason { data["reason"] = .string(reason) }
+            if let limit = error.limit { data["limit"] = .number(limit) }
             body["data"] = .object(data)
         }
         return .object(["jsonrpc": "2.0", "id": (id ?? .null).json, "error": .object(body)])

@@ -19,7 +19,7 @@ extension CRMServer {
             }
             return
         }
-        let session = Session(connectionID: id)
+        let session = Session(connectionID: id, remoteAddress: connection.channel.remoteAddress?.ipAddress ?? "")
         var log = logger
         log[metadataKey: "connection"] = "\(id)"
         let connectionLogger = log
@@ -65,11 +65,11 @@ extension CRMServer {
                                 emit(RPCResponse.error(id: nil, CRMError(.lineTooLong, "line too long: the limit is \(limits.maxLineBytes) bytes")))
                                 break
                             }
-                            let line = IncomingLine(bytes)
+                            let line = IncomingLine(bytes, maxBatchSize: limits.maxBatchSize)
                             if dispatcher.isSequential(line) {
-                                emit(await dispatcher.respond(to: line, session: session))
+                                emit(await dispatcher.respond(to: line, session: session, slots: slots))
                             } else {
-                                requests.addTask { emit(await dispatcher.respond(to: line, session: session)) }
+                                requests.addTask { emit(await dispatcher.respond(to: line, session: session, slots: slots)) }
                             }
                         }
                     }

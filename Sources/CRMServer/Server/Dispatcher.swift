@@ -1,6 +1,7 @@
 import CRMCore
 import Logging
 import NIOCore
+import Synchronization
 
 /// A line, sorted out: what the connection loop needs to know before it runs anything.
 enum IncomingLine: Sendable {
@@ -9,7 +10,7 @@ enum IncomingLine: Sendable {
     /// Not JSON at all (-32700), or an empty batch / a JSON scalar (-32600): answered at once.
     case rejected(CRMError)
 
-    init(_ line: ByteBuffer) {
+    init(_ line: ByteBuffer, maxBatchSize: Int = .max) {
         let json: JSON
         do {
             json = try JSONParser.parse(line)
@@ -21,6 +22,11 @@ enum IncomingLine: Sendable {
         case .array(let items):
             guard !items.isEmpty else {
                 self = .rejected(CRMError(.invalidRequest, "invalid request: an empty batch"))
+                return
+            }
+            guard items.count <= maxBatchSize else {
+                self = .rejected(CRMError(.invalidRequest, "invalid request: a batch may hold at most \(maxBatchSize) messages",
+                                          reason: "batch_too_large", limit: maxBatchSize))
                 return
             }
             self = .batch(items.map(RPCMessage.init))
@@ -50,7 +56,11 @@ struct Dispatcher: Sendable {
     }
 
     /// The response to a line, or nil when it held only notifications.
-    func respond(to line: IncomingLine, session: Session) async -> JSON? {
+    ///
+    /// `slots` are the connection's places for requests in flight; the line holds one of them.
+    /// Each element of a batch counts as a request of its own: the batch gives its place back,
+    /// each element takes one while it runs, and the batch takes one again for its answer.
+    func respond(to line: IncomingLine, session: Session, slots: AsyncSemaphore? = nil) async -> JSON? {
         switch line {
         case .rejected(let error):
             return RPCResponse.error(id: nil, error)
@@ -58,14 +68,20 @@ struct Dispatcher: Sendable {
             return await respond(to: message, session: session)
         case .batch(let messages):
             // The elements of a batch run concurrently; their answers come back as one array.
+            slots?.signal()
             let answers = await withTaskGroup(of: (Int, JSON?).self) { group in
                 for (i, m) in messages.enumerated() {
-                    group.addTask { (i, await respond(to: m, session: session)) }
+                    await slots?.wait()
+                    group.addTask {
+                        defer { slots?.signal() }
+                        return (i, await respond(to: m, session: session))
+                    }
                 }
                 var out = [JSON?](repeating: nil, count: messages.count)
                 for await (i, a) in group { out[i] = a }
                 return out
             }
+            await slots?.wait()
             let present = answers.compactMap { $0 }
             return present.isEmpty ? nil : .array(present)
         }
@@ -105,7 +121,8 @@ struct Dispatcher: Sendable {
             throw CRMError(.methodNotFound, "method not found: \(name.prefix(64))")
         }
         let principal = session.principal
-        if case .roles(let roles) = method.access {
+        switch method.access {
+        case .roles(let roles):
             guard let principal else {
                 throw CRMError(.unauthenticated, "log in first with auth.login")
             }
@@ -113,17 +130,64 @@ struct Dispatcher: Sendable {
                 throw CRMError(.forbidden, "forbidden: \(name) is not open to role \(principal.accessRole)")
             }
             guard services.rateLimiter.allow(principal.keyID) else {
-                throw CRMError(.rateLimited, "rate limited: slow down and retry", reason: "rate_limit")
+                throw refused("rate limited: slow down and retry", reason: "rate_limit")
+            }
+        case .anyone:
+            // Open to anyone, so limited by what anyone has: its connection and its address.
+            guard services.anonymousPerConnection.allow(session.connectionID),
+                  services.anonymousPerAddress.allow(session.remoteAddress) else {
+                throw refused("rate limited: too many requests to methods open without login, slow down", reason: "rate_limit")
             }
         }
         let params = Params(try ParamValidation.validate(rawParams, against: method.params))
-        let context = RequestContext(session: session, principal: principal, requestID: requestID, logger: logger, services: services)
+        let deadline = method.lane == .report ? services.limits.reportDeadline : services.limits.requestDeadline
+        let context = RequestContext(session: session, principal: principal, requestID: requestID, logger: logger, services: services, deadline: deadline)
+        if let principal, case .roles = method.access {
+            return try await withShare(of: principal, lane: method.lane) { () async throws(CRMError) -> JSON in
+                try await run(method, params, context, logger)
+            }
+        }
+        return try await run(method, params, context, logger)
+    }
+
+    private func run(_ method: RPCMethod, _ params: Params, _ context: RequestContext, _ logger: Logger) async throws(CRMError) -> JSON {
         do {
             return try await method.handler(params, context)
         } catch {
             if !(error is CRMError) { logger.error("handler failed", metadata: ["error": "\(String(reflecting: error))"]) }
             throw CRMError.from(error)
         }
+    }
+
+    /// Runs `body` inside the caller's share (see ShareGate): another unit's or partner's
+    /// requests pass a flooding caller's queued ones for the next free pool connection, and
+    /// reports take a place in their own lane first, where nobody exceeds its share. Waiting
+    /// longer than the pool's checkout time is answered -32029 when the caller held its share
+    /// all along, else -32050 (busy).
+    private func withShare(of principal: Principal, lane: RPCMethod.Lane, _ body: () async throws(CRMError) -> JSON) async throws(CRMError) -> JSON {
+        let holder = principal.shareHolder
+        let wait = services.database.pool.configuration.checkoutTimeout
+        let gates = lane == .report ? [services.reportGate, services.poolGate] : [services.poolGate]
+        var entered: [ShareGate] = []
+        defer { for gate in entered { gate.leave(holder) } }
+        for gate in gates {
+            do {
+                try await gate.enter(holder, timeout: wait)
+            } catch .overShare {
+                services.counters.overShare.add(1, ordering: .relaxed)
+                throw CRMError(.rateLimited, "over this \(principal.kind == .partner ? "partner" : "unit")'s share of the server: slow down and retry",
+                               reason: gate === services.reportGate ? "report_share" : "share", limit: gate.perHolder)
+            } catch {
+                throw CRMError(.databaseUnavailable, "the server is busy, retry later", reason: "busy")
+            }
+            entered.append(gate)
+        }
+        return try await body()
+    }
+
+    private func refused(_ message: String, reason: String) -> CRMError {
+        services.counters.rateLimited.add(1, ordering: .relaxed)
+        return CRMError(.rateLimited, message, reason: reason)
     }
 }
 

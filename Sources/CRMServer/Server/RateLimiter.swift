@@ -1,9 +1,9 @@
 public import Foundation
 import Synchronization
 
-/// A token bucket per API key: `ratePerSecond` sustained, `burst` at once. Callers over it get
-/// -32029 and lose nothing but that request.
-public final class RateLimiter: Sendable {
+/// A token bucket per key (an API key, a connection, a remote address): `ratePerSecond`
+/// sustained, `burst` at once. Callers over it get -32029 and lose nothing but that request.
+public final class RateLimiter<Key: Hashable & Sendable>: Sendable {
     private struct Bucket {
         var tokens: Double
         var updated: Double
@@ -11,7 +11,7 @@ public final class RateLimiter: Sendable {
 
     private let rate: Double
     private let burst: Double
-    private let buckets = Mutex<[UUID: Bucket]>([:])
+    private let buckets = Mutex<[Key: Bucket]>([:])
 
     public init(ratePerSecond: Double, burst: Double) {
         self.rate = ratePerSecond
@@ -19,7 +19,7 @@ public final class RateLimiter: Sendable {
     }
 
     /// Takes one token for `key`; false when the bucket is empty.
-    public func allow(_ key: UUID, now: Double = Date().timeIntervalSinceReferenceDate) -> Bool {
+    public func allow(_ key: Key, now: Double = Date().timeIntervalSinceReferenceDate) -> Bool {
         buckets.withLock { buckets in
             var b = buckets[key] ?? Bucket(tokens: burst, updated: now)
             b.tokens = min(burst, b.tokens + (now - b.updated) * rate)

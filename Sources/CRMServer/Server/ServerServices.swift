@@ -1,5 +1,6 @@
 public import CRMCore
 public import Foundation
+public import Synchronization
 
 /// The server's limits. Each has an environment variable (see README) and a sane default.
 public struct ServerLimits: Sendable {
@@ -19,6 +20,21 @@ public struct ServerLimits: Sendable {
     /// Per API key: sustained requests per second and burst.
     public var rateLimitPerSecond: Double = 2_000
     public var rateLimitBurst: Double = 4_000
+    /// Methods open before login (auth.login, server.ping, ...): requests per second and burst
+    /// per connection and per remote address, whoever sends them.
+    public var anonymousRatePerConnection: Double = 50
+    public var anonymousBurstPerConnection: Double = 100
+    public var anonymousRatePerAddress: Double = 500
+    public var anonymousBurstPerAddress: Double = 1_000
+    /// Most messages in one batch; a longer batch is answered -32600 with the limit in `data`.
+    public var maxBatchSize = 100
+    /// Pool connections one business unit or partner is sure of (nil: half the pool); it may
+    /// use more while nobody else waits, and the next free connection goes to another first.
+    public var poolShare: Int?
+    /// Reports (`reports.*`) run in a lane of their own: this many at once (nil: a quarter of the
+    /// pool), at most half of them for one unit or partner, each with its own deadline.
+    public var reportConcurrency: Int?
+    public var reportDeadline: Duration = .seconds(60)
     /// Time allowed for requests in flight at shutdown.
     public var shutdownGrace: Duration = .seconds(10)
 
@@ -30,7 +46,15 @@ public final class ServerServices: Sendable {
     public let database: CRMDatabase
     public let limits: ServerLimits
     public let registry: MethodRegistry
-    public let rateLimiter: RateLimiter
+    public let rateLimiter: RateLimiter<UUID>
+    /// Methods open before login, per connection and per remote address.
+    let anonymousPerConnection: RateLimiter<UInt64>
+    let anonymousPerAddress: RateLimiter<String>
+    /// Every principal's requests pass `poolGate` (a share of the pool per unit or partner);
+    /// reports also pass `reportGate` first.
+    let poolGate: ShareGate
+    let reportGate: ShareGate
+    public let counters = ServerCounters()
     public let version: String
     public let startedAt: Date
     /// The answer of `rpc.discover`, serialized once: it is large, and open to anyone.
@@ -41,8 +65,21 @@ public final class ServerServices: Sendable {
         self.limits = limits
         self.registry = registry
         self.rateLimiter = RateLimiter(ratePerSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst)
+        self.anonymousPerConnection = RateLimiter(ratePerSecond: limits.anonymousRatePerConnection, burst: limits.anonymousBurstPerConnection)
+        self.anonymousPerAddress = RateLimiter(ratePerSecond: limits.anonymousRatePerAddress, burst: limits.anonymousBurstPerAddress)
+        let poolSize = database.pool.stats.max
+        self.poolGate = ShareGate(capacity: poolSize, perHolder: limits.poolShare ?? max(1, poolSize / 2), borrowing: true)
+        let lane = limits.reportConcurrency ?? max(1, poolSize / 4)
+        self.reportGate = ShareGate(capacity: lane, perHolder: max(1, lane / 2), borrowing: false)
         self.version = version
         self.startedAt = Date()
         self.openRPCDocument = .raw(OpenRPC.document(registry, version: version).serialized)
     }
+}
+
+/// What the server counts for operators (failed logins, refusals), for `server.health`.
+public final class ServerCounters: Sendable {
+    public let failedLogins = Atomic<Int>(0)
+    public let rateLimited = Atomic<Int>(0)
+    public let overShare = Atomic<Int>(0)
 }

@@ -4,11 +4,14 @@ import Synchronization
 /// One TCP connection's state: who logged in on it.
 public final class Session: Sendable {
     public let connectionID: UInt64
+    /// The peer's IP address (no port): methods open before login are limited per address.
+    public let remoteAddress: String
     private let state = Mutex<Principal?>(nil)
     private let requests = Atomic<UInt64>(0)
 
-    init(connectionID: UInt64) {
+    init(connectionID: UInt64, remoteAddress: String = "") {
         self.connectionID = connectionID
+        self.remoteAddress = remoteAddress
     }
 
     public var principal: Principal? { state.withLock { $0 } }
