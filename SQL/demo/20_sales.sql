@@ -7,6 +7,9 @@ declare
     k int;
     v_order bigint;
     n int := 0;
+    -- Staff and products in the order they were created (ids are in no order since 0033).
+    v_staff bigint[];
+    v_products bigint[];
 begin
     -- CRM investment per customer and the share of margin credited to it, for report.crm_roi.
     update crm.tenant set settings = settings || '{"crm_roi": {"implementation_per_customer": 12, "upkeep_per_customer": 4,
@@ -38,13 +41,18 @@ begin
         insert into crm.goal (tenant_id, metric, target, period_start, period_end)
         values (crm.current_tenant(), 'gross_margin', 40000, date_trunc('year', now())::date,
                 (date_trunc('year', now()) + interval '1 year - 1 day')::date);
+        v_staff := array(select s.id from crm.staff s where s.tenant_id = crm.current_tenant()
+                          order by array_position(array['marta', 'jan', 'lea', 'tom'], split_part(s.email, '@', 1)));
+        v_products := array(select p.id from crm.product p where p.tenant_id = crm.current_tenant()
+                             order by array_position(array['SKIM-100', 'SKIM-200', 'CHEM-CL', 'PUMP-X', 'COVER-5',
+                                                           'ROOM-STD', 'ROOM-SUP', 'SPA-DAY', 'DINNER'], p.sku));
         for c in select id from crm.customer where tenant_id = crm.current_tenant() order by id loop
             for k in 1..(c.id % 5) loop
                 n := n + 1;
                 v_order := crm.create_order(
-                    c.id, (select min(id) from crm.staff where tenant_id = crm.current_tenant()) + (n % 2), null,
-                    (select jsonb_agg(jsonb_build_object('product_id', p.id::text, 'quantity', 1 + (n + p.id) % 3))
-                       from crm.product p where p.tenant_id = crm.current_tenant() and (p.id + n) % 2 = 0),
+                    c.id, v_staff[1 + n % 2], null,
+                    (select jsonb_agg(jsonb_build_object('product_id', p.id::text, 'quantity', 1 + (n + p.pos) % 3))
+                       from unnest(v_products) with ordinality p(id, pos) where (p.pos + n) % 2 = 0),
                     'confirmed', now() - make_interval(days => (n * 37) % 540));
                 if n % 4 <> 0 then perform crm.set_order_status(v_order, 'shipped'); end if;
                 if n % 4 in (1, 2) then perform crm.set_order_status(v_order, 'delivered'); end if;

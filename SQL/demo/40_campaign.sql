@@ -27,7 +27,8 @@ begin
                    from crm.staff s where s.tenant_id = crm.current_tenant())))->>'id')::bigint;
     perform set_config('crm.app_role', 'designer', true);
     perform crm.add_campaign_asset(v_campaign, 'design ' || n, 'docs://coolpool/skim-mer/design-' || n || '.pdf') from generate_series(1, 3) n;
-    v_design := (select max(a.id) from crm.campaign_asset a where a.tenant_id = crm.current_tenant() and a.campaign_id = v_campaign);
+    -- Design 3 by its name: ids say nothing about order (0033), and all three share one upload time here.
+    v_design := (select a.id from crm.campaign_asset a where a.tenant_id = crm.current_tenant() and a.campaign_id = v_campaign and a.name = 'design 3');
     perform set_config('crm.app_role', 'marketing', true);
     perform crm.decide_campaign(v_campaign, v_design, 'approved', 'Design #3: colourful, shows the robot at work');
     perform set_config('crm.app_role', 'manager', true);
@@ -51,7 +52,8 @@ begin
     perform crm.assign_leads(v_campaign, 'region', null, false);
 
     -- Telemarketing qualifies; sales quotes; most of the first 28 households buy over the summer.
-    for l in select * from crm.lead where tenant_id = crm.current_tenant() and campaign_id = v_campaign order by id loop
+    for l in select * from crm.lead where tenant_id = crm.current_tenant() and campaign_id = v_campaign
+              order by substring(name from '[0-9]+$')::int loop  -- household 1, 2, ... (ids are in no order, 0033)
         k := k + 1;
         if k % 5 = 0 then
             perform crm.qualify_lead(l.id, null, 'disqualified', 10);

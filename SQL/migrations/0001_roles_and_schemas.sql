@@ -13,7 +13,7 @@ begin
     -- through SET ROLE to a request role. It has no password: the operator gives it one from a
     -- secret (or uses peer or certificate authentication); see the README's security section.
     -- (Amended: this file once set a fixed password; Migrator.amendedMigrations accepts that text's
-    -- checksum and 0033_login_role_password.sql removes the password where it is still the old one.)
+    -- checksum and 0032_login_role.sql removes the password where it is still the old one.)
     if not exists (select from pg_roles where rolname = 'crm_app') then
         create role crm_app login noinherit nosuperuser nobypassrls nocreaterole nocreatedb;
     end if;

@@ -8,7 +8,7 @@ create or replace function crm.case_json(p_id bigint) returns json language sql 
         'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'resolution', c.resolution, 'version', c.version,
         'minutes_to_first_response', round(extract(epoch from c.first_response_at - c.opened_at) / 60),
         'minutes_to_resolution', round(extract(epoch from c.resolved_at - c.opened_at) / 60),
-        'history', (select json_agg(json_build_object('status', h.status, 'at', h.at, 'note', h.note) order by h.id)
+        'history', (select json_agg(json_build_object('status', h.status, 'at', h.at, 'note', h.note) order by h.at, h.id)
                       from crm.case_status_history h where h.tenant_id = c.tenant_id and h.case_id = c.id))
       from crm.service_case c where c.tenant_id = crm.current_tenant() and c.id = p_id
 $$;

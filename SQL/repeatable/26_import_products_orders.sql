@@ -49,7 +49,7 @@ begin
     update pg_temp.import_stage s set data = s.data || jsonb_build_object(
         'customer', (select c.id from crm.customer c where c.tenant_id = crm.current_tenant() and c.merged_into is null
                        and (c.emails @> array[lower(btrim(s.data->>'customer_email'))]
-                            or c.phones @> array[crm.normalize_phone(s.data->>'customer_phone', cc)]) order by c.id limit 1),
+                            or c.phones @> array[crm.normalize_phone(s.data->>'customer_phone', cc)]) order by c.created_at, c.id limit 1),
         'product', (select p.id from crm.product p where p.tenant_id = crm.current_tenant() and p.sku = s.data->>'sku'));
     update pg_temp.import_stage s set reason = case
         when coalesce(s.data->>'order_ref', '') = '' then 'order_ref is required'

@@ -30,11 +30,11 @@ create or replace function crm.campaign_json(p_id bigint) returns json language 
         'team', coalesce((select json_agg(json_build_object('staff_id', m.staff_id::text, 'role', m.role) order by m.staff_id)
                             from crm.campaign_member m where m.tenant_id = c.tenant_id and m.campaign_id = c.id), '[]'),
         'assets', coalesce((select json_agg(json_build_object('id', a.id::text, 'name', a.name, 'version', a.version,
-                                'file_ref', a.file_ref, 'status', a.status, 'uploaded_at', a.uploaded_at) order by a.id)
+                                'file_ref', a.file_ref, 'status', a.status, 'uploaded_at', a.uploaded_at) order by a.uploaded_at, a.id)
                               from crm.campaign_asset a where a.tenant_id = c.tenant_id and a.campaign_id = c.id), '[]'),
         'approvals', coalesce((select json_agg(json_build_object('id', x.id::text, 'subject', x.subject, 'asset_id', x.asset_id::text,
                                    'decision', x.decision, 'role', x.app_role, 'comment', x.comment, 'void', x.void,
-                                   'decided_at', x.decided_at) order by x.id)
+                                   'decided_at', x.decided_at) order by x.decided_at, x.id)
                                  from crm.campaign_approval x where x.tenant_id = c.tenant_id and x.campaign_id = c.id), '[]'),
         'approvers', json_build_object('design', crm.campaign_approvers('design'), 'budget', crm.campaign_approvers('budget')),
         'cost', (select coalesce(sum(k.amount), 0)::numeric(14,2)::text from crm.campaign_cost k

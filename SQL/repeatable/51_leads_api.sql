@@ -127,7 +127,7 @@ begin
     end if;
     if p_rule = 'round_robin' then
         with todo as (
-            select l.id, row_number() over (order by l.id) - 1 as k from crm.lead l
+            select l.id, row_number() over (order by l.created_at, l.id) - 1 as k from crm.lead l
              where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign
                and (l.status = 'new' or (p_reassign and l.status <> 'converted')))
         update crm.lead l set assigned_staff_id = v_staff[1 + (t.k % cardinality(v_staff))::int], assigned_partner_id = null,
@@ -138,7 +138,7 @@ begin
             select s.id, s.region, row_number() over (partition by s.region order by s.id) - 1 as k, count(*) over (partition by s.region) as n
               from crm.staff s where s.tenant_id = crm.current_tenant() and s.id = any(v_staff) and s.region is not null),
         todo as (
-            select l.id, l.region, row_number() over (partition by l.region order by l.id) - 1 as k from crm.lead l
+            select l.id, l.region, row_number() over (partition by l.region order by l.created_at, l.id) - 1 as k from crm.lead l
              where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign
                and (l.status = 'new' or (p_reassign and l.status <> 'converted')))
         update crm.lead l set assigned_staff_id = c.id, assigned_partner_id = null,
@@ -155,7 +155,7 @@ begin
              where g.tenant_id = crm.current_tenant() and g.may_receive_leads and g.revoked_at is null),
         todo as (
             select l.id, case when exists (select 1 from pool p where p.region = l.region) then l.region end as region,
-                   row_number() over (partition by case when exists (select 1 from pool p where p.region = l.region) then l.region end order by l.id) - 1 as k
+                   row_number() over (partition by case when exists (select 1 from pool p where p.region = l.region) then l.region end order by l.created_at, l.id) - 1 as k
               from crm.lead l
              where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign
                and (l.status = 'new' or (p_reassign and l.status <> 'converted')))

@@ -21,15 +21,17 @@ begin
     if v_partner is null then
         raise exception 'no partner %', p_partner using errcode = 'CR404', detail = 'field=partner';
     end if;
-    insert into crm.partner_grant as g (tenant_id, partner_id, may_see_products, product_groups, discount_pct, may_receive_leads, region, lead_weight)
+    insert into crm.partner_grant as g (tenant_id, partner_id, may_see_products, product_groups, discount_pct, commission_pct,
+                                        may_receive_leads, region, lead_weight)
     values (crm.current_tenant(), v_partner, coalesce((p->>'may_see_products')::boolean, true),
             case when jsonb_typeof(p->'product_groups') = 'array' then array(select jsonb_array_elements_text(p->'product_groups')) end,
-            coalesce((p->>'discount_pct')::numeric, 0), coalesce((p->>'may_receive_leads')::boolean, false), p->>'region',
-            coalesce((p->>'lead_weight')::int, 1))
+            coalesce((p->>'discount_pct')::numeric, 0), coalesce((p->>'commission_pct')::numeric, 0),
+            coalesce((p->>'may_receive_leads')::boolean, false), p->>'region', coalesce((p->>'lead_weight')::int, 1))
     on conflict (tenant_id, partner_id) do update set
         may_see_products = coalesce((p->>'may_see_products')::boolean, g.may_see_products),
         product_groups = case when p ? 'product_groups' then excluded.product_groups else g.product_groups end,
         discount_pct = coalesce((p->>'discount_pct')::numeric, g.discount_pct),
+        commission_pct = coalesce((p->>'commission_pct')::numeric, g.commission_pct),
         may_receive_leads = coalesce((p->>'may_receive_leads')::boolean, g.may_receive_leads),
         region = case when p ? 'region' then p->>'region' else g.region end,
         lead_weight = coalesce((p->>'lead_weight')::int, g.lead_weight),
@@ -41,7 +43,7 @@ end $$;
 
 create or replace function crm.partner_grant_json(p_partner uuid) returns json language sql volatile as $$
     select json_build_object('partner', pa.slug, 'name', pa.name, 'may_see_products', g.may_see_products,
-        'product_groups', g.product_groups, 'discount_pct', g.discount_pct::text, 'may_receive_leads', g.may_receive_leads,
+        'product_groups', g.product_groups, 'discount_pct', g.discount_pct::text, 'commission_pct', g.commission_pct::text, 'may_receive_leads', g.may_receive_leads,
         'region', g.region, 'lead_weight', g.lead_weight, 'granted_at', g.granted_at, 'revoked_at', g.revoked_at)
       from crm.partner_grant g join crm.partner pa on pa.id = g.partner_id
      where g.tenant_id = crm.current_tenant() and g.partner_id = p_partner

@@ -1,14 +1,19 @@
 -- Data at scale for benchmarks (`crm seed`): customers, products, staff, orders with lines and
--- contacts for one unit, generated inside PostgreSQL with generate_series. Deterministic: the
--- same arguments give the same data. Superuser only (execute is revoked from everyone else):
+-- contacts for one unit, generated inside PostgreSQL with generate_series. The same arguments
+-- give the same customers, products and staff; orders, lines and contacts are drawn from ids,
+-- which are a keyed permutation since 0033, so the same in kind and amount but not row for row.
+-- Superuser only (execute is revoked from everyone else):
 -- the order batches run with session_replication_role = replica, which skips the per-row
 -- rollup triggers, and crm.rebuild_sales_rollups then builds the rollups in one pass.
 set local role crm_owner;
 
--- A stable pseudo-random integer in [0, n) from a seed number and a salt.
+-- A stable pseudo-random integer in [0, n) from a seed number and a salt. Seeds are ids too,
+-- which since 0033 lie in [2^48, 2^49): the seed is folded below 9e12 first so that the product
+-- cannot overflow (same picks as before for smaller seeds), and abs() works on bigint so that a
+-- hash of -2^31 cannot overflow either.
 create or replace function crm.seed_pick(p_seed bigint, p_salt int, p_n int) returns int
     language sql immutable parallel safe
-    return (abs(hashint8(p_seed * 1000003 + p_salt)) % p_n);
+    return (abs(hashint8((p_seed % 9000000000000) * 1000003 + p_salt)::bigint) % p_n);
 
 create or replace function crm.seed_catalog(p_tenant uuid, p_products int, p_staff int) returns void language sql as $$
     insert into crm.product (tenant_id, sku, name, description, product_group, list_price, unit_cost, surplus, warranty_months, support_contact)
@@ -25,8 +30,14 @@ create or replace function crm.seed_catalog(p_tenant uuid, p_products int, p_sta
 $$;
 
 -- Customers p_from .. p_from + p_count - 1 (numbered within the unit): unique emails and phones,
--- consent, segments and lifecycle stages spread, created over the last three years.
-create or replace function crm.seed_customers(p_tenant uuid, p_from bigint, p_count int) returns int language sql as $$
+-- consent, segments and lifecycle stages spread, created over the last three years. Their ids
+-- go to pg_temp.seed_batch (emptied at commit) for crm.seed_orders: ids say nothing about the
+-- order of creation (0033), so a batch is no longer a range of ids.
+create or replace function crm.seed_customers(p_tenant uuid, p_from bigint, p_count int) returns int language plpgsql as $$
+declare
+    n int;
+begin
+    create temp table if not exists seed_batch (id bigint primary key) on commit delete rows;
     with ins as (
         insert into crm.customer (tenant_id, name, emails, phones, segment, consent, lifecycle_stage, created_at)
         select p_tenant, 'Customer ' || g,
@@ -37,11 +48,15 @@ create or replace function crm.seed_customers(p_tenant uuid, p_from bigint, p_co
                (array['prospect', 'acquired', 'active', 'retained', 'loyal', 'lapsed'])[1 + crm.seed_pick(g, 6, 6)],
                now() - make_interval(days => 1 + crm.seed_pick(g, 7, 1095))
           from generate_series(p_from, p_from + p_count - 1) g
-        returning 1)
-    select count(*)::int from ins
-$$;
+        returning id)
+    insert into pg_temp.seed_batch select id from ins;
+    get diagnostics n = row_count;
+    analyze pg_temp.seed_batch;
+    return n;
+end $$;
 
--- Orders for the unit's customers with ids in [p_first_id, p_last_id]: about p_lines lines per
+-- Orders for the customers crm.seed_customers added in this transaction (pg_temp.seed_batch;
+-- p_first_id and p_last_id are no longer used, see there, and stay for crm seed's call): about p_lines lines per
 -- customer (1-6 orders of 1-5 lines; days spread over the last two years; mostly delivered), two
 -- contacts each, and a service case for one customer in ten.
 -- Superuser session with session_replication_role = replica (see above).
@@ -64,7 +79,7 @@ begin
                null
           from crm.customer c
           cross join lateral generate_series(1, greatest(1, round(p_lines / 3.0 * (0.4 + crm.seed_pick(c.id, 12, 13) / 10.0))::int)) k
-         where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id
+         where c.tenant_id = p_tenant and c.id in (select b.id from pg_temp.seed_batch b)
         returning tenant_id, id),
     l as (
         insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
@@ -80,7 +95,7 @@ begin
            (array[4.50, 0.10, 0.05, 12.00, 3.20, 0.80])[1 + crm.seed_pick(c.id * 4 + k, 16, 6)],
            now() - make_interval(days => crm.seed_pick(c.id * 4 + k, 19, 730))
       from crm.customer c cross join generate_series(1, 2) k
-     where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id;
+     where c.tenant_id = p_tenant and c.id in (select b.id from pg_temp.seed_batch b);
     -- Service cases: one customer in ten opened one; most are resolved within their SLA.
     insert into crm.service_case (tenant_id, customer_id, category, priority, status, subject, assigned_to,
                                   opened_at, sla_due_at, first_response_at, resolved_at)
@@ -92,7 +107,7 @@ begin
                                  (array['low', 'normal', 'normal', 'high', 'urgent'])[1 + crm.seed_pick(c.id, 21, 5)] as priority,
                                  (array['open', 'in_progress', 'resolved', 'closed', 'closed'])[1 + crm.seed_pick(c.id, 25, 5)] as status,
                                  now() - make_interval(days => crm.seed_pick(c.id, 26, 730)) as opened_at) x
-     where c.tenant_id = p_tenant and c.id between p_first_id and p_last_id and crm.seed_pick(c.id, 27, 10) = 0;
+     where c.tenant_id = p_tenant and c.id in (select b.id from pg_temp.seed_batch b) and crm.seed_pick(c.id, 27, 10) = 0;
     return v_lines;
 end $$;
 

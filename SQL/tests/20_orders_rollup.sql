@@ -31,10 +31,11 @@ select is((select cost from crm.customer_month_summary where month = '2026-03-01
     'and their cost of the day: 40 + 135');
 select is((select orders from crm.customer_month_summary where month = '2026-03-01'), 2, 'two orders');
 
-select crm.set_order_status((select max(id) from crm.sales_order), 'confirmed');
+select crm.set_order_status((select id from crm.sales_order where status = 'quoted'), 'confirmed');
 select is((select revenue from crm.customer_month_summary), 444.00::numeric, 'confirming the quote adds its 100');
-select crm.set_order_status((select min(id) from crm.sales_order), 'shipped');
-select crm.set_order_status((select min(id) from crm.sales_order), 'returned');
+-- Ids say nothing about order (0033): the first order is the earliest one.
+select crm.set_order_status((select id from crm.sales_order order by ordered_at, id limit 1), 'shipped');
+select crm.set_order_status((select id from crm.sales_order order by ordered_at, id limit 1), 'returned');
 select is((select revenue from crm.customer_month_summary), 244.00::numeric, 'a return takes its 200 out again');
 select is((select (revenue, cost, orders, gross_margin)::text from crm.customer_year_summary where year = 2026), '(244.00,155.00,2,89.00)',
     'the yearly rollup follows: 144 + 100 revenue, 135 + 20 cost, two orders');

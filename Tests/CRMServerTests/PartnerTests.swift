@@ -37,7 +37,8 @@ final class PartnerTests: XCTestCase {
         _ = try product(b, "CHEM", "chemicals", "39.90", "29.00")
         let tub = try product(c, "TUB", "tubs", "4999.00", "3000.00")
 
-        _ = try a.result("partners.grant", ["partner": "reseller", "discount_pct": "10", "may_receive_leads": true, "region": "north", "lead_weight": 5])
+        _ = try a.result("partners.grant", ["partner": "reseller", "discount_pct": "10", "commission_pct": "10", "may_receive_leads": true,
+                                            "region": "north", "lead_weight": 5])
         _ = try a.result("partners.set_price", ["partner": "reseller", "product_id": cover, "price": "100.00"])
         _ = try a.result("partners.grant", ["partner": "rival", "may_receive_leads": true, "region": "north", "lead_weight": 1])
         _ = try b.result("partners.grant", ["partner": "reseller", "product_groups": ["pumps"]])
@@ -46,12 +47,14 @@ final class PartnerTests: XCTestCase {
 
         // One search finds both granting units' products (only the granted group of pool-b), at the partner's price, without cost.
         let reseller = try h.loggedIn(.partner("reseller"))
+        // (Listed by id, which reveals nothing and so follows no order: sorted here by SKU.)
         let found = try reseller.result("catalog.search", ["limit": 50])["items"]!.arrayValue!
-        XCTAssertEqual(found.map { $0["sku"] }, ["SKIM", "COVER", "PUMP"])
-        XCTAssertEqual(found.map { $0["unit"] }, ["pool-a", "pool-a", "pool-b"])
-        XCTAssertEqual(found.map { $0["price"] }, ["80.10", "100.00", "399.00"], "10% off list, the set partner price, pool-b's list price")
+            .sorted { ($0["sku"]?.stringValue ?? "") < ($1["sku"]?.stringValue ?? "") }
+        XCTAssertEqual(found.map { $0["sku"] }, ["COVER", "PUMP", "SKIM"])
+        XCTAssertEqual(found.map { $0["unit"] }, ["pool-a", "pool-b", "pool-a"])
+        XCTAssertEqual(found.map { $0["price"] }, ["100.00", "399.00", "80.10"], "the set partner price, pool-b's list price, 10% off list")
         XCTAssertTrue(found.allSatisfy { $0["unit_cost"] == nil && $0["cost"] == nil && $0["margin"] == nil }, "no cost or margin")
-        XCTAssertEqual(found[0]["warranty_months"], 24)
+        XCTAssertEqual(found[2]["warranty_months"], 24)
         XCTAssertEqual(try reseller.result("catalog.search", ["query": "skim"])["items"]?.arrayValue?.count, 1)
         XCTAssertEqual(try reseller.result("catalog.search", ["query": "%"])["items"]?.arrayValue?.count, 0, "wildcards are literal")
         XCTAssertEqual(try reseller.call("catalog.get", ["id": tub]).errorCode, -32004, "pool-c never granted it")
@@ -140,8 +143,27 @@ final class PartnerTests: XCTestCase {
         XCTAssertEqual(mine["leads_accepted"], 1)
         XCTAssertEqual(mine["lead_acceptance_rate"], .number("0.3333"))
         XCTAssertEqual(Set(card.compactMap { $0["partner"]?.stringValue }), ["reseller", "rival"])
+        XCTAssertEqual(mine["commission_credited"], .number("16.02"), "10% of 160.20")
         let own = try reseller.result("reports.partner_scorecard", [:])["items"]!.arrayValue!
         XCTAssertEqual(Set(own.compactMap { $0["partner"]?.stringValue }), ["reseller"])
+        let ownA = try XCTUnwrap(own.first { $0["tenant"] == "pool-a" })
+        XCTAssertEqual(ownA["revenue_credited"], .number("160.20"))
+        XCTAssertEqual(ownA["units_credited"], .number("2.000"))
+        XCTAssertEqual(ownA["commission_credited"], .number("16.02"))
+        XCTAssertNil(ownA["gross_margin_credited"], "a partner learns no margin (revenue less margin over units is the unit cost)")
         XCTAssertEqual(try rival.result("reports.partner_scorecard", [:])["items"]?.arrayValue?.first?["deals_conflicting"], 1)
+
+        // pool-b revokes the reseller: its lists keep working and show only what active grants allow.
+        let pumpDeal = try reseller.result("deals.register", ["unit": "pool-b", "prospect": ["name": "Bea", "email": "bea@example.com"],
+                                                              "products": [["product_id": pump, "quantity": 1]]])
+        XCTAssertEqual(try reseller.result("deals.list", [:])["items"]?.arrayValue?.count, 2)
+        _ = try b.result("partners.revoke", ["partner": "reseller"])
+        let afterRevoke = try reseller.call("deals.list", [:])
+        XCTAssertNil(afterRevoke.errorCode, "deals.list still answers: \(afterRevoke.serialized)")
+        XCTAssertEqual(afterRevoke["result"]?["items"]?.arrayValue?.map { $0["unit"] }, ["pool-a"], "only the unit that still grants it")
+        XCTAssertEqual(try reseller.call("deals.get", ["id": pumpDeal["id"]!]).errorCode, -32004)
+        XCTAssertNil(try reseller.call("partner_leads.list", [:]).errorCode)
+        XCTAssertEqual(Set(try reseller.result("catalog.search", ["limit": 50])["items"]!.arrayValue!.compactMap { $0["sku"]?.stringValue }), ["SKIM", "COVER"])
+        XCTAssertEqual(Set(try reseller.result("reports.partner_scorecard", [:])["items"]!.arrayValue!.compactMap { $0["tenant"]?.stringValue }), ["pool-a"])
     }
 }

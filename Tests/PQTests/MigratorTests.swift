@@ -74,7 +74,7 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try migrator.migrate(conn).amended, [], "recorded once")
     }
 
-    /// No migration carries a password, and 0033 removes the old fixed one (but keeps one an
+    /// No migration carries a password, and 0032 removes the old fixed one (but keeps one an
     /// operator chose). Roles are cluster-wide: the test restores what it found.
     func testNoMigrationCarriesAPasswordAndTheOldOneIsRemoved() throws {
         let dir = TestDatabase.sqlDirectory.appendingPathComponent("migrations")
@@ -86,7 +86,7 @@ final class MigratorTests: XCTestCase {
         defer { db.drop() }
         let conn = try db.connect()
         XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), true)
-        let removal = try String(contentsOf: dir.appendingPathComponent("0033_login_role_password.sql"), encoding: .utf8)
+        let removal = try String(contentsOf: dir.appendingPathComponent("0032_login_role.sql"), encoding: .utf8)
         defer { _ = try? conn.execute(unsafeSQL: "reset password_encryption; alter role crm_app password null") }
         for encryption in ["scram-sha-256", "md5"] {
             try conn.execute(unsafeSQL: "set password_encryption = '\(encryption)'; alter role crm_app password 'crm_app'")

@@ -19,7 +19,7 @@ public struct Migrator: Sendable {
     public static let amendedMigrations: [String: (replaced: Set<String>, reason: String)] = [
         "0001_roles_and_schemas.sql": (
             replaced: ["b587d7de59163b8cb61911634fe71118ef25ad51c5759edb4bca5b041dfcb140"],
-            reason: "it created crm_app with a fixed password; 0033_login_role_password.sql removes it")
+            reason: "it created crm_app with a fixed password; 0032_login_role.sql removes it")
     ]
 
     public let directory: URL

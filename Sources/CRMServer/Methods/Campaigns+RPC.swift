@@ -40,12 +40,13 @@ enum CampaignMethods {
             },
             RPCMethod("campaigns.list", summary: "Campaigns, newest first, optionally by status; paged.",
                       params: [ParamSpec("status", .oneOf(statuses)), .limit(), .cursor()], access: .unit) { p, ctx in
-                let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
+                let (at, id) = try TimeCursor.decode(p.string("cursor"))
                 return try await ctx.page("""
-                    select c.id::text as key, crm.campaign_json(c.id)::text as json from crm.campaign c
-                    where c.tenant_id = crm.current_tenant() and c.id < \(before)
+                    select c.created_at::text || '|' || c.id as key, crm.campaign_json(c.id)::text as json from crm.campaign c
+                    where c.tenant_id = crm.current_tenant()
+                      and (\(at)::timestamptz is null or (c.created_at, c.id) < (\(at)::timestamptz, \(id)::bigint))
                       and (\(p.string("status"))::text is null or c.status = \(p.string("status")))
-                    order by c.id desc limit \(p.limit + 1)
+                    order by c.created_at desc, c.id desc limit \(p.limit + 1)
                     """, limit: p.limit)
             },
             RPCMethod("campaigns.update", summary: "Changes a campaign's fields or status (draft → pending_approval; approved → active needs every approval; → closed). A budget change voids the budget's approvals.",

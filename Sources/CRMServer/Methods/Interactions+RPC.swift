@@ -20,13 +20,14 @@ enum InteractionMethods {
             RPCMethod("interactions.list", summary: "A customer's contacts, newest first; paged.",
                       params: [.id("customer_id", required: true), ParamSpec("channel", .oneOf(channels)), .limit(), .cursor()],
                       access: .unit) { p, ctx in
-                let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
+                let (at, id) = try TimeCursor.decode(p.string("cursor"))
                 return try await ctx.page("""
-                    select i.id::text as key, crm.interaction_json(i.id) as json
+                    select i.occurred_at::text || '|' || i.id as key, crm.interaction_json(i.id) as json
                     from crm.interaction i
                     where i.tenant_id = any(crm.visible_tenants()) and i.customer_id = \(try p.requiredID("customer_id"))
-                      and i.id < \(before) and (\(p.string("channel"))::text is null or i.channel = \(p.string("channel")))
-                    order by i.id desc
+                      and (\(at)::timestamptz is null or (i.occurred_at, i.id) < (\(at)::timestamptz, \(id)::bigint))
+                      and (\(p.string("channel"))::text is null or i.channel = \(p.string("channel")))
+                    order by i.occurred_at desc, i.id desc
                     limit \(p.limit + 1)
                     """, limit: p.limit)
             },

@@ -35,13 +35,14 @@ enum OrderMethods {
             },
             RPCMethod("orders.list", summary: "Orders, newest first, optionally of one customer or status; paged.",
                       params: [.id("customer_id"), ParamSpec("status", .oneOf(statuses)), .limit(), .cursor()], access: .unit) { p, ctx in
-                let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
+                let (at, id) = try TimeCursor.decode(p.string("cursor"))
                 return try await ctx.page("""
-                    select o.id::text as key, crm.order_json(o.id) as json from crm.sales_order o
-                    where o.tenant_id = any(crm.visible_tenants()) and o.id < \(before)
+                    select o.ordered_at::text || '|' || o.id as key, crm.order_json(o.id) as json from crm.sales_order o
+                    where o.tenant_id = any(crm.visible_tenants())
+                      and (\(at)::timestamptz is null or (o.ordered_at, o.id) < (\(at)::timestamptz, \(id)::bigint))
                       and (\(p.id("customer_id"))::bigint is null or o.customer_id = \(p.id("customer_id")))
                       and (\(p.string("status"))::text is null or o.status = \(p.string("status")))
-                    order by o.id desc
+                    order by o.ordered_at desc, o.id desc
                     limit \(p.limit + 1)
                     """, limit: p.limit)
             },

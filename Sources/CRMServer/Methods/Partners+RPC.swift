@@ -14,14 +14,17 @@ enum PartnerMethods {
 
     static func unitSide() -> [RPCMethod] {
         [
-            RPCMethod("partners.grant", summary: "Grants a partner this unit's products (all, or some product groups) at a discount, and optionally leads (by region and weight); changes an existing grant.",
+            RPCMethod("partners.grant", summary: "Grants a partner this unit's products (all, or some product groups) at a discount, a commission on the revenue credited to it, and optionally leads (by region and weight); changes an existing grant.",
                       params: [.string("partner", required: true, max: 100), ParamSpec("may_see_products", .boolean),
                                ParamSpec("product_groups", .array(of: .string(maxLength: 100), maxItems: 100), "null or absent: every group"),
-                               ParamSpec("discount_pct", .decimal(maxScale: 2)), ParamSpec("may_receive_leads", .boolean),
+                               ParamSpec("discount_pct", .decimal(maxScale: 2)), ParamSpec("commission_pct", .decimal(maxScale: 2)),
+                               ParamSpec("may_receive_leads", .boolean),
                                .string("region", max: 100), ParamSpec("lead_weight", .integer(min: 1, max: 1000))],
                       access: granters) { p, ctx in
-                if let d = p.decimal("discount_pct"), let v = Double(d.text), !(0...100).contains(v) {
-                    throw CRMError.invalidParams("discount_pct", "must be between 0 and 100")
+                for field in ["discount_pct", "commission_pct"] {
+                    if let d = p.decimal(field), let v = Double(d.text), !(0...100).contains(v) {
+                        throw CRMError.invalidParams(field, "must be between 0 and 100")
+                    }
                 }
                 var fields = p.object
                 fields["partner"] = nil
@@ -69,12 +72,13 @@ enum PartnerMethods {
             RPCMethod("deals.list", summary: "Deals, newest first: a partner its own (in every unit), a unit all of its partners'; optionally by status; paged.",
                       params: [ParamSpec("status", .oneOf(["registered", "approved", "rejected", "won", "lost"])), .limit(), .cursor()],
                       access: .roles(Access.unitRoles.union(["partner"]))) { p, ctx in
-                let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
+                let (at, id) = try TimeCursor.decode(p.string("cursor"))
                 return try await ctx.page("""
-                    select d.id::text as key, \(unsafeSQL: dealJSON(ctx))(d.tenant_id, d.id)::text as json from crm.deal d
-                    where d.id < \(before) and (\(p.string("status"))::text is null or d.status = \(p.string("status")))
+                    select d.registered_at::text || '|' || d.id as key, \(unsafeSQL: dealJSON(ctx))(d.tenant_id, d.id)::text as json from crm.deal d
+                    where (\(at)::timestamptz is null or (d.registered_at, d.id) < (\(at)::timestamptz, \(id)::bigint))
+                      and (\(p.string("status"))::text is null or d.status = \(p.string("status")))
                       and (crm.current_tenant() is null or d.tenant_id = crm.current_tenant())
-                    order by d.id desc limit \(p.limit + 1)
+                    order by d.registered_at desc, d.id desc limit \(p.limit + 1)
                     """, limit: p.limit)
             },
             RPCMethod("deals.get", summary: "One deal (a partner's own, or one registered with this unit).",
@@ -87,12 +91,14 @@ enum PartnerMethods {
                 guard found != .null else { throw CRMError.notFound("deal \(id)") }
                 return found
             },
-            RPCMethod("reports.partner_scorecard", summary: "Per partner and month: deals registered, conflicting, approved, won; revenue and margin credited; lead acceptance rate and time. A unit sees its partners, a partner itself.",
+            RPCMethod("reports.partner_scorecard", summary: "Per partner and month: deals registered, conflicting, approved, won; orders, units, revenue and commission credited (and, for the unit, margin); lead acceptance rate and time. A unit sees its partners; a partner sees itself, without cost or margin.",
                       params: [.string("partner", max: 100), .limit(), .cursor()], access: .roles(Access.unitRoles.union(["partner"]))) { p, ctx in
                 let after = try Paging.decode(p.string("cursor")) ?? ""
+                // Partners read a view without cost or margin: they may not read the unit's one.
+                let view = ctx.principal?.kind == .partner ? "report.partner_own_scorecard" : "report.partner_scorecard"
                 return try await ctx.page("""
                     select r.tenant || '|' || r.partner || '|' || r.month as key, to_jsonb(r)::text as json
-                    from report.partner_scorecard r
+                    from \(unsafeSQL: view) r
                     where (\(p.string("partner"))::text is null or r.partner = \(p.string("partner")))
                       and r.tenant || '|' || r.partner || '|' || r.month > \(after)
                     order by 1 limit \(p.limit + 1)

@@ -5,7 +5,7 @@ import PQ
 enum CampaignReportMethods {
     static func all() -> [RPCMethod] {
         [
-            RPCMethod("reports.campaign_results", summary: "Per campaign: cost, leads, qualified leads, conversions, orders, units, revenue, gross margin, response rate and ROI on margin; newest first; paged.",
+            RPCMethod("reports.campaign_results", summary: "Per campaign: cost, leads, qualified leads, conversions, orders, units, revenue, gross margin, response rate and ROI on margin; by campaign id; paged.",
                       params: [.id("campaign_id"), .limit(), .cursor()], access: .unit) { p, ctx in
                 let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
                 return try await ctx.page("""

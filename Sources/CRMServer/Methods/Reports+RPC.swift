@@ -37,20 +37,22 @@ enum ReportMethods {
                     limit \(p.limit + 1)
                     """, limit: p.limit)
             },
-            RPCMethod("reports.customer_tiers", summary: "Customer tiers for a year by the previous year's profit contribution, with the tier before; best first; paged. From the tier snapshot (refreshed hourly; a year never refreshed is computed on first read).",
+            RPCMethod("reports.customer_tiers", summary: "Customer tiers for a year by the previous year's profit contribution, with the tier before; best first; paged. From the tier snapshot (refreshed hourly, or by reports.refresh_tiers); a year never refreshed is computed live (refreshed_at null) and nothing is written.",
                       params: [ParamSpec("year", .integer(min: 1900, max: 3000), required: true),
                                ParamSpec("tier", .oneOf(["A", "B", "C", "D"])), .limit(), .cursor()],
                       access: .unit) { p, ctx in
                 let (margin, id) = try RankCursor.decode(p.string("cursor"))
                 return try await ctx.page("""
                     select r.basis_gross_margin::text || '|' || r.customer_id as key, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text as json
-                    from report.customer_tier r
-                    where r.year = \(p.int("year")!)
-                      and (\(p.string("tier"))::text is null or r.tier = \(p.string("tier")))
-                      and (\(margin)::numeric is null or (r.basis_gross_margin, r.customer_id) < (\(margin)::numeric, \(id)::bigint))
+                    from crm.customer_tiers_page(\(p.int("year")!)::int, \(p.string("tier"))::text, \(margin)::numeric, \(id)::bigint, \(p.limit + 1)::int) r
                     order by r.basis_gross_margin desc, r.customer_id desc
-                    limit \(p.limit + 1)
-                    """, limit: p.limit, preparing: "select crm.ensure_customer_tiers(\(p.int("year")!))")
+                    """, limit: p.limit)
+            },
+            RPCMethod("reports.refresh_tiers", summary: "Recomputes the tier snapshot of a year (default: this year) for the unit now, instead of waiting for the hourly job; answers how many customers were tiered. Managers and directors.",
+                      params: [ParamSpec("year", .integer(min: 1900, max: 3000))],
+                      access: .roles(["manager", "director"]), lane: .report) { p, ctx in
+                let rows = try await ctx.query("select crm.refresh_customer_tiers(coalesce(\(p.int("year"))::int, extract(year from now())::int)) as tiered")
+                do { return .number(try rows[0].get("tiered", as: Int.self)) } catch { throw CRMError.from(error) }
             },
             RPCMethod("reports.product_profitability", summary: "Each product's units, revenue, cost, gross margin, margin rate and profit tier; by product id; paged.",
                       params: [ParamSpec("profit_tier", .oneOf(["A", "B", "C"])), .limit(), .cursor()], access: .unit) { p, ctx in

@@ -87,3 +87,17 @@ public enum Paging {
         return key
     }
 }
+
+/// The cursor of a list that runs newest first: the last row's time (as PostgreSQL printed it)
+/// and its id, the tie-breaker. Ids reveal nothing (ARCHITECTURE.md, "Ids"), so they give no
+/// order of their own. Each statement fetches rows where `(time, id) < (cursor)`.
+public enum TimeCursor {
+    public static func decode(_ cursor: String?) throws(CRMError) -> (at: String?, id: Int64?) {
+        guard let key = try Paging.decode(cursor) else { return (nil, nil) }
+        let parts = key.split(separator: "|")
+        guard parts.count == 2, parts[0].count <= 40, parts[0].first?.isNumber == true, let id = Int64(parts[1]) else {
+            throw CRMError.invalidParams("cursor", "is not a cursor this server issued")
+        }
+        return (String(parts[0]), id)
+    }
+}

@@ -5,17 +5,8 @@ extension RequestContext {
     /// Runs a keyset-paged query whose rows have a `key` (the paging key as text) and a `json`
     /// column, and answers `{"items": [...], "next_cursor": "..." | null}`. The query must fetch
     /// `limit + 1` rows so the presence of a next page is known without a count.
-    /// `preparing` runs first in the same transaction (e.g. filling a rollup on first read).
-    public func page(_ query: PQQuery, limit: Int, preparing: PQQuery? = nil) async throws(CRMError) -> JSON {
-        let result: PQResult
-        if let preparing {
-            result = try await db { conn in
-                try conn.query(preparing)
-                return try conn.query(query)
-            }
-        } else {
-            result = try await self.query(query)
-        }
+    public func page(_ query: PQQuery, limit: Int) async throws(CRMError) -> JSON {
+        let result = try await self.query(query)
         let rows: [(String, String)]
         do { rows = try result.map { row in (try row.get("key"), try row.get("json")) } } catch { throw CRMError.from(error) }
         let items = rows.prefix(limit).map { JSON.raw($0.1) }

@@ -133,10 +133,18 @@ struct Dispatcher: Sendable {
                 throw refused("rate limited: slow down and retry", reason: "rate_limit")
             }
         case .anyone:
-            // Open to anyone, so limited by what anyone has: its connection and its address.
-            guard services.anonymousPerConnection.allow(session.connectionID),
-                  services.anonymousPerAddress.allow(session.remoteAddress) else {
-                throw refused("rate limited: too many requests to methods open without login, slow down", reason: "rate_limit")
+            // Open to anyone: a logged-in session pays from its key's bucket like for any other
+            // method; a session without login from the buckets of what it has, its connection
+            // and its address.
+            if let principal {
+                guard services.rateLimiter.allow(principal.keyID) else {
+                    throw refused("rate limited: slow down and retry", reason: "rate_limit")
+                }
+            } else {
+                guard services.anonymousPerConnection.allow(session.connectionID),
+                      services.anonymousPerAddress.allow(session.remoteAddress) else {
+                    throw refused("rate limited: too many requests without login, slow down", reason: "rate_limit")
+                }
             }
         }
         let params = Params(try ParamValidation.validate(rawParams, against: method.params))

@@ -16,14 +16,16 @@ final class ServerHarness: @unchecked Sendable {
     let running: Task<Void, any Error>
     let port: Int
 
+    /// `loginRole` names the role the server logs in as (default: the cluster's superuser).
     static func start(_ label: String, limits: ServerLimits = ServerLimits(), poolSize: Int = 8, poolTimeout: Duration = .seconds(5),
-                      extraMethods: [RPCMethod] = []) async throws -> ServerHarness {
+                      loginRole: String? = nil, extraMethods: [RPCMethod] = []) async throws -> ServerHarness {
         let db = try TestDatabase.migrated(label)
+        let url = loginRole.map { db.url.replacingOccurrences(of: "://postgres@", with: "://\($0)@") } ?? db.url
         var logger = Logger(label: "test.server")
         logger.logLevel = ProcessInfo.processInfo.environment["LOG_LEVEL"].flatMap { Logger.Level(rawValue: $0) } ?? .critical
         var registry = AllMethods.registry()
         for m in extraMethods { registry.register(m) }
-        let pool = PQPool(configuration: .init(url: db.url, maxConnections: poolSize, checkoutTimeout: poolTimeout), logger: logger)
+        let pool = PQPool(configuration: .init(url: url, maxConnections: poolSize, checkoutTimeout: poolTimeout), logger: logger)
         let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger), limits: limits, registry: registry)
         let server = CRMServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))

@@ -74,3 +74,15 @@ begin
         raise notice 'removed the old fixed password of crm_app; give it one from a secret or use peer/cert authentication';
     end if;
 end $$;
+
+-- What `crm serve` needs as crm_app beyond its request roles: to check at start that the applied
+-- migrations match the files (crm_meta is created by the migrator, as the migrating role).
+grant usage on schema crm_meta to crm_app;
+grant select on crm_meta.schema_migration to crm_app;
+
+-- Who may connect at all: the project's roles (granted in 0001 and 0031) and superusers, not
+-- every login role of the cluster (PostgreSQL grants CONNECT and TEMPORARY to PUBLIC).
+do $$
+begin
+    execute format('revoke connect, temporary on database %I from public', current_database());
+end $$;
