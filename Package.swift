@@ -98,5 +98,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The `crm` executable run as a user runs it (imports, exports), against the test cluster.
+        .testTarget(
+            name: "CLITests",
+            dependencies: ["PQ", "CRMCore", "CRMTestSupport"],
+            swiftSettings: swiftSettings
+        ),
     ]
 )

@@ -7,6 +7,7 @@ CRM_APT_PACKAGES=(
     postgresql-15 postgresql-15-pgtap
     libtap-parser-sourcehandler-pgtap-perl # pg_prove
     netcat-openbsd procps
+    time # /usr/bin/time: Scripts/bench's peak memory of an import
 )
 
 crm_install_deps() {

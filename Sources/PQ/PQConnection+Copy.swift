@@ -45,6 +45,50 @@ extension PQConnection {
     public func copyIn(_ statement: PQQuery, rows: some Sequence<[String?]>) throws(PQError) -> Int {
         try copyIn(statement, chunks: CopyTextEncoder(rows: rows))
     }
+
+    /// Streams `COPY ... TO STDOUT`: `body` gets each row as PostgreSQL formatted it (text, CSV,
+    /// with its line end), as it arrives, so an export of any size holds one row in memory.
+    /// Returns the number of rows. An error thrown by `body` cancels the COPY.
+    @discardableResult
+    public func copyOut(_ statement: PQQuery, _ body: (UnsafeRawBufferPointer) throws -> Void) throws -> Int {
+        let start = withParameters(statement.parameters) { count, values in
+            PQexecParams(raw, statement.sql, count, nil, values, nil, nil, 0)
+        }
+        _ = try check(start, query: statement.sql, expect: PGRES_COPY_OUT)
+        var failure: (any Error)?
+        while true {
+            var buffer: UnsafeMutablePointer<CChar>?
+            let n = PQgetCopyData(raw, &buffer, 0)
+            if n > 0, let buffer {
+                defer { PQfreemem(buffer) }
+                if failure == nil {
+                    do {
+                        try body(UnsafeRawBufferPointer(start: buffer, count: Int(n)))
+                    } catch {
+                        failure = error
+                        // Ask the server to stop; the rest of the data is drained below.
+                        let cancel = PQgetCancel(raw)
+                        var message = [CChar](repeating: 0, count: 256)
+                        _ = PQcancel(cancel, &message, 256)
+                        PQfreeCancel(cancel)
+                    }
+                }
+                continue
+            }
+            if n == -2 && failure == nil { failure = PQError.connection(raw, code: isHealthy ? .unexpected : .connectionLost, query: statement.sql) }
+            break
+        }
+        var copied = 0
+        while let result = PQgetResult(raw) {
+            do {
+                copied = try check(result, query: statement.sql, expect: PGRES_COMMAND_OK).affectedRows
+            } catch {
+                if failure == nil { failure = error }
+            }
+        }
+        if let failure { throw failure }
+        return copied
+    }
 }
 
 /// Encodes rows into COPY text format in chunks of about 64 KiB.

@@ -8,7 +8,7 @@ struct CRM: AsyncParsableCommand {
         discussion: "Configuration comes from the environment (DATABASE_URL, CRM_LISTEN, CRM_KEY, CRM_URL, LOG_LEVEL, CRM_SQL_DIR, ...); flags override it.",
         subcommands: [
             MigrateCommand.self, ServeCommand.self, TenantCommand.self, PartnerCommand.self,
-            KeyCommand.self, ImportCommand.self, CallCommand.self, DemoCommand.self, SeedCommand.self,
+            KeyCommand.self, ImportCommand.self, ExportCommand.self, CallCommand.self, DemoCommand.self, SeedCommand.self,
         ]
     )
 }

@@ -1,0 +1,131 @@
+-- Set-based rollups (issue 15). The sales rollups, the yearly rollup and the contact index were
+-- kept by row triggers: an import of 70,000 order lines fired 70,000 triggers, each with three
+-- upserts, and every upsert of the monthly rollup fired the yearly one again; 100,000 imported
+-- customers fired 100,000 contact triggers. Now these are statement triggers over transition
+-- tables: one statement's rows go into the rollups in one grouped pass, whoever writes them.
+-- Nothing can switch them off (no flag a unit's role could set), and a single-row write (an
+-- order through crm.create_order, customers.create) does the same work as before.
+--   order_line:             after insert, per statement (crm.order_lines_rollup); the status
+--                           trigger on sales_order stays a row trigger (crm.rollup_order).
+--   customer_month_summary: after insert / update / delete, per statement
+--                           (crm.customer_year_rollup_statement; one trigger per event, as
+--                           transition tables require).
+--   customer:               after insert, per statement (crm.customer_contact_insert); updates keep
+--                           the row trigger crm.sync_customer_contact.
+-- The functions' current text is in SQL/repeatable/23_rollup_triggers.sql (re-applied on every
+-- migrate); this file creates them so that the triggers exist with a working function at once.
+set local role crm_owner;
+
+-- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,
+-- transition table new_lines): an import of a million lines is three grouped upserts, an order
+-- made through crm.create_order is still one line per statement. Only lines of orders that are
+-- sales count (lines of a quoted order are added by crm.rollup_order when it is confirmed). An
+-- order counts once, by its line 1. Amounts are summed per order (per order and product for the
+-- product rollup) and rounded to cents there, as crm.rollup_order does when a status change adds
+-- a whole order, so an imported order adds exactly what the same order made by create_order adds.
+create or replace function crm.order_lines_rollup() returns trigger language plpgsql as $$
+begin
+    with per_order as materialized (
+        select o.tenant_id, o.id as order_id, o.customer_id, o.staff_id, o.campaign_id, o.partner_id,
+               date_trunc('month', o.ordered_at at time zone 'UTC')::date as month, (o.ordered_at at time zone 'UTC')::date as day,
+               l.product_id, count(*) filter (where l.line_no = 1) as orders, sum(l.quantity) as units,
+               sum(l.quantity * l.unit_price) as revenue, sum(l.quantity * l.unit_cost) as cost
+          from new_lines l join crm.sales_order o on o.tenant_id = l.tenant_id and o.id = l.order_id
+         where crm.is_sale(o.status)
+         group by o.tenant_id, o.id, l.product_id),
+    by_order as (
+        select tenant_id, order_id, customer_id, staff_id, campaign_id, partner_id, month, day, sum(orders) as orders,
+               sum(units) as units, sum(revenue)::numeric(16,2) as revenue, sum(cost)::numeric(16,2) as cost
+          from per_order group by tenant_id, order_id, customer_id, staff_id, campaign_id, partner_id, month, day),
+    customer_month as (
+        insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
+        select tenant_id, customer_id, month, sum(revenue), sum(cost), sum(orders), sum(units)
+          from by_order group by tenant_id, customer_id, month
+        on conflict (tenant_id, customer_id, month) do update
+           set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+               orders = s.orders + excluded.orders, units = s.units + excluded.units
+        returning 1),
+    product_month as (
+        insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
+        select tenant_id, month, product_id, staff_id, sum(units), sum(revenue::numeric(16,2)), sum(cost::numeric(16,2))
+          from per_order group by tenant_id, month, product_id, staff_id
+        returning 1)
+    insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
+    select tenant_id, day, staff_id, campaign_id, partner_id, sum(orders), sum(units), sum(revenue), sum(cost)
+      from by_order group by tenant_id, day, staff_id, campaign_id, partner_id;
+    return null;
+end $$;
+
+-- The yearly rollup follows the monthly one statement by statement (transition tables): what a
+-- statement inserted is added, what it deleted is taken away, and an update adds the new rows
+-- minus the old ones per customer and year (which stays right even if a key changed).
+create or replace function crm.customer_year_rollup_statement() returns trigger language plpgsql as $$
+begin
+    if tg_op = 'DELETE' then
+        update crm.customer_year_summary y
+           set revenue = y.revenue - d.revenue, cost = y.cost - d.cost, orders = y.orders - d.orders, units = y.units - d.units
+          from (select o.tenant_id, o.customer_id, date_part('year', o.month)::int as year, sum(o.revenue) as revenue,
+                       sum(o.cost) as cost, sum(o.orders) as orders, sum(o.units) as units
+                  from old_months o group by 1, 2, 3) d
+         where y.tenant_id = d.tenant_id and y.customer_id = d.customer_id and y.year = d.year;
+        return null;
+    end if;
+    if tg_op = 'INSERT' then
+        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units)
+        select n.tenant_id, n.customer_id, date_part('year', n.month)::int, sum(n.revenue), sum(n.cost), sum(n.orders), sum(n.units)
+          from new_months n
+         group by 1, 2, 3
+        on conflict (tenant_id, customer_id, year) do update
+           set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+               orders = s.orders + excluded.orders, units = s.units + excluded.units;
+    else
+        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units)
+        select d.tenant_id, d.customer_id, d.year, sum(d.revenue), sum(d.cost), sum(d.orders), sum(d.units)
+          from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, n.revenue, n.cost, n.orders, n.units
+                  from new_months n
+                union all
+                select o.tenant_id, o.customer_id, date_part('year', o.month)::int, -o.revenue, -o.cost, -o.orders, -o.units
+                  from old_months o) d
+         group by d.tenant_id, d.customer_id, d.year
+        on conflict (tenant_id, customer_id, year) do update
+           set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+               orders = s.orders + excluded.orders, units = s.units + excluded.units;
+    end if;
+    return null;
+end $$;
+
+-- Contact rows of the customers one statement inserted (statement trigger, transition table
+-- new_customers): one insert for an import of 100,000 customers. Updates keep the row trigger
+-- crm.sync_customer_contact (a changed phone or email, a merge).
+create or replace function crm.customer_contact_insert() returns trigger language plpgsql as $$
+begin
+    insert into crm.customer_contact (tenant_id, kind, value, customer_id)
+    select c.tenant_id, 'phone', p, c.id from new_customers c, unnest(c.phones) p where c.merged_into is null
+    union
+    select c.tenant_id, 'email', e, c.id from new_customers c, unnest(c.emails) e where c.merged_into is null;
+    return null;
+end $$;
+
+grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement(), crm.customer_contact_insert() to crm_unit;
+
+drop trigger order_line_rollup on crm.order_line;
+create trigger order_line_rollup after insert on crm.order_line
+    referencing new table as new_lines for each statement execute function crm.order_lines_rollup();
+
+drop trigger customer_year_rollup on crm.customer_month_summary;
+create trigger customer_year_rollup_insert after insert on crm.customer_month_summary
+    referencing new table as new_months for each statement execute function crm.customer_year_rollup_statement();
+create trigger customer_year_rollup_update after update on crm.customer_month_summary
+    referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
+create trigger customer_year_rollup_delete after delete on crm.customer_month_summary
+    referencing old table as old_months for each statement execute function crm.customer_year_rollup_statement();
+
+drop trigger customer_contact_sync on crm.customer;
+create trigger customer_contact_sync after update on crm.customer
+    for each row execute function crm.sync_customer_contact();
+create trigger customer_contact_insert after insert on crm.customer
+    referencing new table as new_customers for each statement execute function crm.customer_contact_insert();
+
+-- The row functions the old triggers called.
+drop function crm.order_line_rollup();
+drop function crm.customer_year_rollup();
