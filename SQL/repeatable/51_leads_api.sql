@@ -13,57 +13,63 @@ create or replace function crm.lead_json(p_id bigint) returns json language sql 
 $$;
 
 -- `crm import leads FILE --campaign ID` and campaigns.import_leads: checks the rows staged in
--- pg_temp.import_stage (line, data jsonb). Bad rows are rejected with their reason; a row whose
--- normalised email or phone matches a lead of the unit (or an earlier row) is linked to it and
--- creates nothing; one matching a customer becomes a lead linked to that customer. The outcome
--- of each good row is left in data->>'linked' for the caller's report.
+-- pg_temp.import_stage (line, one text column per column of the kind, reason, linked). Bad rows
+-- are rejected with their reason; a row whose normalised email or phone matches a lead of the
+-- unit (or an earlier row) is linked to it and creates nothing; one matching a customer becomes a
+-- lead linked to that customer. Both kinds of good rows are marked linked for the caller's report.
+-- Set-based and sized by the file: every key is an index probe (lead_email, lead_phone, the
+-- contact index), evaluated only for the rows that need it.
 create or replace function crm.import_leads(p_campaign bigint) returns table (line int, reason text)
     language plpgsql as $$
 declare
-    cc text := coalesce((select t.settings->>'default_country_code' from crm.tenant t where t.id = crm.current_tenant()), '49');
+    v_tenant uuid := crm.current_tenant();
+    cc text := coalesce((select t.settings->>'default_country_code' from crm.tenant t where t.id = v_tenant), '49');
 begin
-    if not exists (select 1 from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign and c.status <> 'closed') then
+    if not exists (select 1 from crm.campaign c where c.tenant_id = v_tenant and c.id = p_campaign and c.status <> 'closed') then
         raise exception 'open campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
-    update pg_temp.import_stage s set data = s.data
-        || jsonb_build_object('email_n', crm.normalize_email(s.data->>'email'), 'phone_n', crm.normalize_phone(s.data->>'phone', cc));
-    update pg_temp.import_stage s set reason = case
-        when coalesce(btrim(s.data->>'name'), '') = '' then 'name is required'
-        when length(s.data->>'name') > 200 then 'name is longer than 200 characters'
-        when s.data ? 'email' and coalesce(s.data->>'email_n', '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then 'email is not an email address'
-        when s.data ? 'phone' and (s.data->>'phone_n') is null then 'phone is not a phone number'
-        when not (s.data ? 'email' or s.data ? 'phone') then 'an email or a phone is required'
-        when s.data ? 'score' and (s.data->>'score') !~ '^\d{1,3}$' then 'score is not a whole number'
-        when s.data ? 'score' and (s.data->>'score')::int > 100 then 'score is over 100'
-    end;
+    drop table if exists pg_temp.import_lead_keys;
+    create temp table import_lead_keys on commit drop as
+    select k.line, k.email_n, k.phone_n, case
+        when coalesce(btrim(k.name), '') = '' then 'name is required'
+        when length(k.name) > 200 then 'name is longer than 200 characters'
+        when k.email is not null and coalesce(k.email_n, '') !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' then 'email is not an email address'
+        when k.phone is not null and k.phone_n is null then 'phone is not a phone number'
+        when k.email is null and k.phone is null then 'an email or a phone is required'
+        when k.score is not null and k.score !~ '^\d{1,3}$' then 'score is not a whole number'
+        when k.score is not null and k.score::int > 100 then 'score is over 100'
+    end as reason, false as known, null::bigint as customer_id
+      from (select s.line, s.name, s.email, s.phone, s.score,
+                   crm.normalize_email(s.email) as email_n, crm.normalize_phone(s.phone, cc) as phone_n
+              from pg_temp.import_stage s) k;
 
     -- Earlier rows of the same file: the first occurrence wins.
-    update pg_temp.import_stage s set data = s.data || jsonb_build_object('linked', 'line ' || d.first_line)
+    update pg_temp.import_lead_keys s set known = true
       from (select st.line, min(st.line) over (partition by k) as first_line
-              from pg_temp.import_stage st, lateral (values ('e' || (st.data->>'email_n')), ('p' || (st.data->>'phone_n'))) keys(k)
+              from pg_temp.import_lead_keys st, lateral (values ('e' || st.email_n), ('p' || st.phone_n)) keys(k)
              where st.reason is null and k is not null) d
-     where s.line = d.line and d.first_line < s.line and s.reason is null and not s.data ? 'linked';
-    -- Leads the unit already has.
-    update pg_temp.import_stage s set data = s.data || jsonb_build_object('linked', 'lead ' || l.id)
-      from crm.lead l
-     where s.reason is null and not s.data ? 'linked' and l.tenant_id = crm.current_tenant() and l.email = s.data->>'email_n';
-    update pg_temp.import_stage s set data = s.data || jsonb_build_object('linked', 'lead ' || l.id)
-      from crm.lead l
-     where s.reason is null and not s.data ? 'linked' and l.tenant_id = crm.current_tenant() and l.phone = s.data->>'phone_n';
-    -- Customers: the lead is created and linked to the customer.
-    update pg_temp.import_stage s set data = s.data || jsonb_build_object('customer_id', k.customer_id)
-      from crm.customer_contact k
-     where s.reason is null and not s.data ? 'linked' and k.tenant_id = crm.current_tenant()
-       and ((k.kind = 'email' and k.value = s.data->>'email_n') or (k.kind = 'phone' and k.value = s.data->>'phone_n'));
+     where s.line = d.line and d.first_line < s.line and s.reason is null;
+    -- Leads the unit already has (lead_email, lead_phone), then customers (the contact index).
+    update pg_temp.import_lead_keys s set known = true
+     where s.reason is null and not s.known
+       and (exists (select 1 from crm.lead l where l.tenant_id = v_tenant and l.email = s.email_n)
+            or exists (select 1 from crm.lead l where l.tenant_id = v_tenant and l.phone = s.phone_n));
+    update pg_temp.import_lead_keys s set customer_id = coalesce(
+               (select k.customer_id from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'email' and k.value = s.email_n limit 1),
+               (select k.customer_id from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'phone' and k.value = s.phone_n limit 1))
+     where s.reason is null and not s.known
+       and (exists (select 1 from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'email' and k.value = s.email_n)
+            or exists (select 1 from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'phone' and k.value = s.phone_n));
 
     insert into crm.lead (tenant_id, campaign_id, name, email, phone, company, region, score, customer_id, source)
-    select crm.current_tenant(), p_campaign, btrim(s.data->>'name'), s.data->>'email_n', s.data->>'phone_n', s.data->>'company',
-           s.data->>'region', (s.data->>'score')::int, (s.data->>'customer_id')::bigint, coalesce(s.data->>'source', 'import')
-      from pg_temp.import_stage s
-     where s.reason is null and not s.data ? 'linked'
+    select v_tenant, p_campaign, btrim(s.name), k.email_n, k.phone_n, s.company, s.region, s.score::int, k.customer_id,
+           coalesce(s.source, 'import')
+      from pg_temp.import_stage s join pg_temp.import_lead_keys k on k.line = s.line
+     where k.reason is null and not k.known
      order by s.line;
-    update pg_temp.import_stage s set data = s.data || jsonb_build_object('linked', 'customer ' || (s.data->>'customer_id'))
-     where s.reason is null and s.data ? 'customer_id' and not s.data ? 'linked';
+    update pg_temp.import_stage s set reason = k.reason, linked = k.reason is null
+      from pg_temp.import_lead_keys k
+     where k.line = s.line and (k.reason is not null or k.known or k.customer_id is not null);
 
     perform crm.campaign_audit(p_campaign, 'import_leads', jsonb_build_object(
         'rows', (select count(*) from pg_temp.import_stage),

@@ -15,6 +15,8 @@ public final class PQConnection: @unchecked Sendable {
     private static let statementCacheLimit = 256
     /// Names are never reused, even after an entry is forgotten (the server may still hold it).
     private var statementCounter = 0
+    /// Savepoints of nested `transaction` calls open now.
+    private var savepointDepth = 0
 
     private struct CancelState: ~Copyable, @unchecked Sendable {
         var handle: OpaquePointer?
@@ -104,7 +106,24 @@ public final class PQConnection: @unchecked Sendable {
 
     /// Runs `body` in a transaction: committed when it returns, rolled back when it throws.
     @discardableResult
+    ///
+    /// Inside a transaction already, `body` runs in a savepoint instead: its failure undoes its
+    /// own work only, and the outer transaction decides what is kept.
     public func transaction<T>(_ body: (PQConnection) throws -> T) throws -> T {
+        if inTransaction {
+            savepointDepth += 1
+            defer { savepointDepth -= 1 }
+            let name = "crm_nested_\(savepointDepth)"
+            try execute(unsafeSQL: "SAVEPOINT \(name)")
+            do {
+                let value = try body(self)
+                try execute(unsafeSQL: "RELEASE SAVEPOINT \(name)")
+                return value
+            } catch {
+                if isHealthy && inTransaction { try? execute(unsafeSQL: "ROLLBACK TO SAVEPOINT \(name)") }
+                throw error
+            }
+        }
         try execute(unsafeSQL: "BEGIN")
         do {
             let value = try body(self)

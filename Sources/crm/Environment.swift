@@ -22,19 +22,42 @@ enum Env {
         URL(fileURLWithPath: flag ?? get("CRM_SQL_DIR") ?? "SQL")
     }
 
-    static func int(_ name: String, default value: Int) -> Int {
-        get(name).flatMap(Int.init) ?? value
+    /// An integer setting: `value` when unset; a value that is not a whole number of at least
+    /// `min` stops the program with a message naming the variable (never a silent default).
+    static func int(_ name: String, default value: Int, min: Int = 0) throws -> Int {
+        try optionalInt(name, min: min) ?? value
     }
 
-    static func double(_ name: String, default value: Double) -> Double {
-        get(name).flatMap(Double.init) ?? value
+    static func optionalInt(_ name: String, min: Int = 0) throws -> Int? {
+        guard let text = get(name) else { return nil }
+        guard let v = Int(text.trimmingCharacters(in: .whitespaces)), v >= min else {
+            throw CLIError("\(name) must be a whole number of at least \(min), got \"\(text)\"")
+        }
+        return v
     }
 
-    /// A logger writing to stderr at `LOG_LEVEL` (default info).
-    static func logger(_ label: String) -> Logger {
+    static func double(_ name: String, default value: Double) throws -> Double {
+        guard let text = get(name) else { return value }
+        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v.isFinite, v > 0 else {
+            throw CLIError("\(name) must be a positive number, got \"\(text)\"")
+        }
+        return v
+    }
+
+    /// A logger writing to stderr at `LOG_LEVEL` (default info); an unknown level stops the program.
+    static func logger(_ label: String) throws -> Logger {
+        let level: Logger.Level
+        if let text = get("LOG_LEVEL") {
+            guard let l = Logger.Level(rawValue: text.lowercased()) else {
+                throw CLIError("LOG_LEVEL must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(text)\"")
+            }
+            level = l
+        } else {
+            level = .info
+        }
         LoggingSystem.bootstrap { label in
             var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = get("LOG_LEVEL").flatMap { Logger.Level(rawValue: $0.lowercased()) } ?? .info
+            handler.logLevel = level
             return handler
         }
         return Logger(label: label)

@@ -11,7 +11,7 @@ struct MigrateCommand: ParsableCommand {
     var sqlDir: String?
 
     func run() throws {
-        let logger = Env.logger("crm.migrate")
+        let logger = try Env.logger("crm.migrate")
         let migrator = Migrator(directory: Env.sqlDirectory(sqlDir), logger: logger)
         do {
             let report = try withDatabase { try migrator.migrate($0) }

@@ -21,7 +21,12 @@ struct ServeCommand: AsyncParsableCommand {
     var poolSize: Int?
 
     func run() async throws {
-        let logger = Env.logger("crm")
+        let logger = try Env.logger("crm")
+        let limits = try ServerLimits.fromEnvironment()
+        let poolSize = try poolSize ?? Env.int("CRM_POOL_SIZE", default: 16, min: 1)
+        let poolTimeout = try Env.int("CRM_POOL_TIMEOUT_MS", default: 5_000, min: 1)
+        // 0 turns the scheduled job off (another server, or cron with `crm call tasks.run_rules`, runs it).
+        let rulesInterval = try Env.int("CRM_RULES_INTERVAL_S", default: 3600)
         let (host, port) = try parseListen(listen ?? Env.get("CRM_LISTEN") ?? "127.0.0.1:7878")
         let url = try Env.databaseURL()
 
@@ -32,17 +37,15 @@ struct ServeCommand: AsyncParsableCommand {
         let pool = PQPool(
             configuration: .init(
                 url: url,
-                maxConnections: poolSize ?? Env.int("CRM_POOL_SIZE", default: 16),
-                checkoutTimeout: .milliseconds(Env.int("CRM_POOL_TIMEOUT_MS", default: 5_000))),
+                maxConnections: poolSize,
+                checkoutTimeout: .milliseconds(poolTimeout)),
             logger: logger)
         let services = ServerServices(
             database: CRMDatabase(pool: pool, logger: logger),
-            limits: ServerLimits.fromEnvironment(),
+            limits: limits,
             registry: AllMethods.registry())
         let server = CRMServer(host: host, port: port, services: services, logger: logger)
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: PoolService(pool: pool)), .init(service: server)]
-        // 0 turns the scheduled job off (another server, or cron with `crm call tasks.run_rules`, runs it).
-        let rulesInterval = Env.int("CRM_RULES_INTERVAL_S", default: 3600)
         if rulesInterval > 0 {
             members.append(.init(service: TaskRulesService(database: services.database, interval: .seconds(rulesInterval), logger: logger)))
         }
@@ -74,25 +77,25 @@ struct PoolService: Service {
 
 extension ServerLimits {
     /// Limits from the environment (the README's configuration table names each variable).
-    static func fromEnvironment() -> ServerLimits {
+    static func fromEnvironment() throws -> ServerLimits {
         var l = ServerLimits()
-        l.maxLineBytes = Env.int("CRM_MAX_LINE_BYTES", default: l.maxLineBytes)
-        l.maxConnections = Env.int("CRM_MAX_CONNECTIONS", default: l.maxConnections)
-        l.maxInFlightPerConnection = Env.int("CRM_MAX_IN_FLIGHT", default: l.maxInFlightPerConnection)
-        l.maxPendingAnswerBytes = Env.int("CRM_MAX_PENDING_ANSWER_BYTES", default: l.maxPendingAnswerBytes)
-        l.idleTimeout = .seconds(Env.int("CRM_IDLE_TIMEOUT_S", default: 300))
-        l.lineTimeout = .seconds(Env.int("CRM_LINE_TIMEOUT_S", default: 30))
-        l.requestDeadline = .milliseconds(Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000))
-        l.rateLimitPerSecond = Env.double("CRM_RATE_LIMIT", default: l.rateLimitPerSecond)
-        l.rateLimitBurst = Env.double("CRM_RATE_BURST", default: l.rateLimitBurst)
-        l.anonymousRatePerConnection = Env.double("CRM_ANON_RATE_PER_CONNECTION", default: l.anonymousRatePerConnection)
+        l.maxLineBytes = try Env.int("CRM_MAX_LINE_BYTES", default: l.maxLineBytes, min: 64)
+        l.maxConnections = try Env.int("CRM_MAX_CONNECTIONS", default: l.maxConnections, min: 1)
+        l.maxInFlightPerConnection = try Env.int("CRM_MAX_IN_FLIGHT", default: l.maxInFlightPerConnection, min: 1)
+        l.maxPendingAnswerBytes = try Env.int("CRM_MAX_PENDING_ANSWER_BYTES", default: l.maxPendingAnswerBytes, min: 1)
+        l.idleTimeout = .seconds(try Env.int("CRM_IDLE_TIMEOUT_S", default: 300, min: 1))
+        l.lineTimeout = .seconds(try Env.int("CRM_LINE_TIMEOUT_S", default: 30, min: 1))
+        l.requestDeadline = .milliseconds(try Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000, min: 1))
+        l.rateLimitPerSecond = try Env.double("CRM_RATE_LIMIT", default: l.rateLimitPerSecond)
+        l.rateLimitBurst = try Env.double("CRM_RATE_BURST", default: l.rateLimitBurst)
+        l.anonymousRatePerConnection = try Env.double("CRM_ANON_RATE_PER_CONNECTION", default: l.anonymousRatePerConnection)
         l.anonymousBurstPerConnection = 2 * l.anonymousRatePerConnection
-        l.anonymousRatePerAddress = Env.double("CRM_ANON_RATE_PER_ADDRESS", default: l.anonymousRatePerAddress)
+        l.anonymousRatePerAddress = try Env.double("CRM_ANON_RATE_PER_ADDRESS", default: l.anonymousRatePerAddress)
         l.anonymousBurstPerAddress = 2 * l.anonymousRatePerAddress
-        l.maxBatchSize = Env.int("CRM_MAX_BATCH", default: l.maxBatchSize)
-        l.poolShare = Env.get("CRM_POOL_SHARE").map { _ in Env.int("CRM_POOL_SHARE", default: 1) }
-        l.reportConcurrency = Env.get("CRM_REPORT_CONCURRENCY").map { _ in Env.int("CRM_REPORT_CONCURRENCY", default: 1) }
-        l.reportDeadline = .milliseconds(Env.int("CRM_REPORT_TIMEOUT_MS", default: 60_000))
+        l.maxBatchSize = try Env.int("CRM_MAX_BATCH", default: l.maxBatchSize, min: 1)
+        l.poolShare = try Env.optionalInt("CRM_POOL_SHARE", min: 1)
+        l.reportConcurrency = try Env.optionalInt("CRM_REPORT_CONCURRENCY", min: 1)
+        l.reportDeadline = .milliseconds(try Env.int("CRM_REPORT_TIMEOUT_MS", default: 60_000, min: 1))
         return l
     }
 }

@@ -51,7 +51,10 @@ public enum AdminOperations {
     public static func asAdmin<T>(_ conn: PQConnection, _ body: (PQConnection) throws -> T) throws -> T {
         try conn.transaction { c in
             try c.query("select set_config('role', 'crm_admin', true)")
-            return try body(c)
+            let value = try body(c)
+            // Inside a caller's transaction this was a savepoint, whose settings outlive it.
+            try c.execute(unsafeSQL: "reset role")
+            return value
         }
     }
 }
