@@ -8,7 +8,7 @@
 -- customers.lookup and customers.get build their JSON themselves: it must stay what
 -- crm.customer_json gives.
 begin;
-select plan(34);
+select plan(33);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000010a1', 'lean-a', 'A'), ('00000000-0000-0000-0000-0000000010b1', 'lean-b', 'B'),
@@ -61,6 +61,16 @@ begin
     return v;
 end $$;
 
+-- How many rows a write statement touched.
+create function pg_temp.rows_touched(p_sql text) returns int language plpgsql as $$
+declare
+    n int;
+begin
+    execute p_sql;
+    get diagnostics n = row_count;
+    return n;
+end $$;
+
 -- Shares: A shares Guest One with B; C shares all its customers with B.
 set local role crm_unit;
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010a1', true);
@@ -80,18 +90,17 @@ set local role crm_unit;
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010b1', true);
 update crm.customer set name = 'Changed by B' where name like 'Guest %';
 update crm.sales_order set note = 'by B' where true;
-update crm.interaction set summary = 'by B' where true;
 delete from crm.customer_contact where value like '%lean.example';
 reset role;
 select is((select count(*)::int from crm.customer where name like 'Guest %'), 3, 'B cannot rename a shared customer');
 select is((select count(*)::int from crm.sales_order o join lean_guest g on g.id = o.customer_id where o.note is not null), 0,
           'B cannot change a shared customer''s order');
-select is((select count(*)::int from crm.interaction i join lean_guest g on g.id = i.customer_id where i.summary = 'by B'), 0,
-          'B cannot change a shared customer''s contacts');
-select is((select count(*)::int from crm.customer_contact where value like '%lean.example'), 6,
+select is((select count(*)::int from crm.customer_contact where value like '%lean.example'), 3,
           'B cannot remove a shared customer''s contact details');
 set local role crm_unit;
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010b1', true);
+select is(pg_temp.rows_touched('update crm.interaction set customer_id = customer_id'), 0,
+          'B cannot change a shared customer''s contacts');
 select throws_ok($$insert into crm.interaction (tenant_id, customer_id, channel, direction)
                    select tenant_id, id, 'phone', 'inbound' from crm.customer where name = 'Guest One'$$,
                  '42501', null, 'B cannot add rows to another unit, shared customer or not');
@@ -100,9 +109,8 @@ select throws_ok($$insert into crm.interaction (tenant_id, customer_id, channel,
 select is((crm.lookup_customer('+4930100001')->'customer')::jsonb,
           (select crm.customer_json(c)::jsonb from crm.customer c where c.name = 'Guest One'),
           'lookup: the customer is crm.customer_json of it');
-select is(crm.lookup_customer('+4930100001')->'customer'->>'shared_from', 'lean-a', 'lookup: a shared guest says where it comes from');
 select is(json_array_length(crm.lookup_customer('+4930100001')->'open_orders'), 1, 'lookup: B sees the shared guest''s open order');
-select is(crm.lookup_customer('+4930100002'), null, 'lookup: B finds nothing of a guest not shared');
+select is(crm.lookup_customer('+4930100002')::text, null, 'lookup: B finds nothing of a guest not shared');
 select is(crm.get_customer(c.id),
           (select crm.customer_json(x)::jsonb || jsonb_build_object('lifecycle_history',
                     (select coalesce(jsonb_agg(jsonb_build_object('stage', h.stage, 'at', h.at) order by h.at, h.id), '[]')
@@ -126,7 +134,7 @@ select is(array_agg(t order by t), null, 'after revocation B reads no row of ano
  where pg_temp.seen(r, t) <> '{}';
 set local role crm_unit;
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010b1', true);
-select is(crm.lookup_customer('+4930100001'), null, 'lookup: a revoked guest is not found');
+select is(crm.lookup_customer('+4930100001')::text, null, 'lookup: a revoked guest is not found');
 reset role;
 
 -- The catalog walk. (1) No policy calls crm.is_shared_customer.

@@ -28,6 +28,8 @@ struct ServeCommand: AsyncParsableCommand {
         // 0 turns the scheduled job off (another server, or cron with `crm call tasks.run_rules`, runs it).
         let rulesInterval = try Env.int("CRM_RULES_INTERVAL_S", default: 3600)
         let (host, port) = try parseListen(listen ?? Env.get("CRM_LISTEN") ?? "127.0.0.1:7878")
+        // Off unless asked for: the metrics endpoint has its own port (HOST:PORT).
+        let metricsListen = try Env.get("CRM_METRICS_LISTEN").map { try parseListen($0, variable: "CRM_METRICS_LISTEN") }
         let url = try Env.databaseURL()
 
         // Refuse to serve a database whose applied migrations differ from the files shipped.
@@ -40,12 +42,17 @@ struct ServeCommand: AsyncParsableCommand {
                 maxConnections: poolSize,
                 checkoutTimeout: .milliseconds(poolTimeout)),
             logger: logger)
+        let metrics = ServerMetrics()
         let services = ServerServices(
-            database: CRMDatabase(pool: pool, logger: logger),
+            database: CRMDatabase(pool: pool, logger: logger, observer: metrics),
             limits: limits,
-            registry: AllMethods.registry())
+            registry: AllMethods.registry(),
+            metrics: metrics)
         let server = CRMServer(host: host, port: port, services: services, logger: logger)
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: PoolService(pool: pool)), .init(service: server)]
+        if let metricsListen {
+            members.append(.init(service: MetricsEndpoint(host: metricsListen.0, port: metricsListen.1, services: services, logger: logger)))
+        }
         if rulesInterval > 0 {
             members.append(.init(service: TaskRulesService(database: services.database, interval: .seconds(rulesInterval), logger: logger)))
         }
@@ -58,9 +65,9 @@ struct ServeCommand: AsyncParsableCommand {
     }
 }
 
-func parseListen(_ text: String) throws -> (String, Int) {
+func parseListen(_ text: String, variable: String = "--listen") throws -> (String, Int) {
     guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else {
-        throw ValidationError("--listen must be HOST:PORT, got \(text)")
+        throw CLIError("\(variable) must be HOST:PORT, got \"\(text)\"")
     }
     return (String(text[..<colon]), port)
 }

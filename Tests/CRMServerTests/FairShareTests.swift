@@ -62,7 +62,7 @@ final class FairShareTests: XCTestCase {
         XCTAssertEqual(Set(codes.keys).subtracting([0, -32029]), [], "nothing else: \(codes)")
         let refusal = try XCTUnwrap(items.first { $0.errorCode == -32029 })
         XCTAssertEqual(refusal["error"]?["data"]?["reason"], "report_share")
-        XCTAssertEqual(try other.result("server.health")["counters"]?["over_share"]?.intValue.map { $0 > 0 }, true)
+        XCTAssertGreaterThan(h.metric("crm_refusals_total", ["reason": "report_share"]) ?? 0, 0, "counted in the metrics")
         await h.stop()
     }
 
@@ -163,7 +163,8 @@ final class FairShareTests: XCTestCase {
             for _ in 0..<40 where try fresh.call("server.ping").errorCode == -32029 { refusedElsewhere += 1 }
         }
         XCTAssertGreaterThan(refusedElsewhere, 0, "the address's share runs out across connections")
-        XCTAssertEqual(h.server.services.counters.failedLogins.load(ordering: .relaxed), codes[-32001] ?? 0, "every failed login is counted")
+        XCTAssertEqual(h.metric("crm_failed_logins_total").map(Int.init), codes[-32001] ?? 0, "every failed login is counted")
+        XCTAssertGreaterThan(h.metric("crm_refusals_total", ["reason": "rate_limit"]) ?? 0, 0)
         await h.stop()
     }
 }

@@ -1,6 +1,7 @@
 import Foundation
 public import Logging
 public import PQ
+import Synchronization
 
 /// The server's way into PostgreSQL: every request runs in its own transaction under an
 /// unprivileged role, with its tenant and principal set transaction-locally, so a pooled
@@ -8,10 +9,57 @@ public import PQ
 public final class CRMDatabase: Sendable {
     public let pool: PQPool
     public let logger: Logger
+    /// Told how long each request waited for a connection and which SQLSTATE failed (metrics).
+    public let observer: (any DatabaseObserver)?
+    private let outcomes = Mutex(Outcomes())
 
-    public init(pool: PQPool, logger: Logger) {
+    /// When the database last answered a statement, and when it last failed to.
+    public struct Outcomes: Sendable {
+        public var lastSuccess: ContinuousClock.Instant?
+        public var lastFailure: ContinuousClock.Instant?
+    }
+
+    public init(pool: PQPool, logger: Logger, observer: (any DatabaseObserver)? = nil) {
         self.pool = pool
         self.logger = logger
+        self.observer = observer
+    }
+
+    public var recentOutcomes: Outcomes { outcomes.withLock { $0 } }
+
+    /// Notes how a use of the pool ended: the health check trusts a recent success.
+    private func record(_ error: (any Error)?) {
+        let now = ContinuousClock.now
+        guard let error else {
+            outcomes.withLock { $0.lastSuccess = now }
+            return
+        }
+        guard let pq = error as? PQError else { return }
+        if pq.isConnectionFailure {
+            outcomes.withLock { $0.lastFailure = now }
+            observer?.databaseFailed(sqlState: pq.code == .poolTimeout ? "pool_timeout" : "connection")
+        } else if let state = pq.sqlState {
+            outcomes.withLock { $0.lastSuccess = now }  // the database answered, with an error
+            observer?.databaseFailed(sqlState: state)
+        }
+    }
+
+    /// `pool.withConnection`, telling the observer how long the wait for a connection took and
+    /// recording the outcome.
+    private func withConnection<T: Sendable>(deadline: Duration?, _ body: @escaping @Sendable (PQConnection) throws -> T) async throws -> T {
+        let asked = ContinuousClock.now
+        let observer = self.observer
+        do {
+            let value = try await pool.withConnection(deadline: deadline) { conn in
+                observer?.connectionWaited(ContinuousClock.now - asked)
+                return try body(conn)
+            }
+            record(nil)
+            return value
+        } catch {
+            record(error)
+            throw error
+        }
     }
 
     /// Runs `body` in a transaction as `principal`. Errors come back as `CRMError`.
@@ -25,7 +73,7 @@ public final class CRMDatabase: Sendable {
     ) async throws(CRMError) -> T {
         for attempt in 0..<2 {
             do {
-                return try await pool.withConnection(deadline: deadline) { conn in
+                return try await withConnection(deadline: deadline) { conn in
                     try Self.enter(conn, as: principal)
                     do {
                         let value = try body(conn)
@@ -56,7 +104,7 @@ public final class CRMDatabase: Sendable {
     /// and single-statement writes. A reply that says COMMIT succeeded means the write is durable.
     public func query(as principal: Principal, deadline: Duration? = nil, _ query: PQQuery) async throws(CRMError) -> PQResult {
         do {
-            return try await pool.withConnection(deadline: deadline) { conn in
+            return try await withConnection(deadline: deadline) { conn in
                 let outcomes = try conn.pipeline([Self.begin(principal), Self.contextQuery(principal), query, "COMMIT"])
                 if case .success = outcomes[3], case .success(let result) = outcomes[2] { return result }
                 if conn.isHealthy && conn.inTransaction { try? conn.execute(unsafeSQL: "ROLLBACK") }
@@ -74,7 +122,7 @@ public final class CRMDatabase: Sendable {
     /// Runs `body` as the server's own login role (no tenant): for authentication only.
     public func runUnscoped<T: Sendable>(_ body: @escaping @Sendable (PQConnection) throws -> T) async throws(CRMError) -> T {
         do {
-            return try await pool.withConnection { conn in try body(conn) }
+            return try await withConnection(deadline: nil) { conn in try body(conn) }
         } catch {
             throw CRMError.from(error)
         }
@@ -127,4 +175,12 @@ public final class CRMDatabase: Sendable {
                    set_config('role', \(p.databaseRole), true)
             """
     }
+}
+
+/// What the server's metrics want to know of the database layer.
+public protocol DatabaseObserver: Sendable {
+    /// How long a request waited for a pool connection.
+    func connectionWaited(_ duration: Duration)
+    /// A statement failed with this SQLSTATE ("pool_timeout" or "connection" when no answer came).
+    func databaseFailed(sqlState: String)
 }

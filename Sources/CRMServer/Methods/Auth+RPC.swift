@@ -10,7 +10,7 @@ enum AuthMethods {
                 guard let principal = try await ctx.services.database.authenticate(key: try params.requiredString("key")) else {
                     ctx.session.logout()
                     // Logged without the key, counted for server.health.
-                    ctx.services.counters.failedLogins.add(1, ordering: .relaxed)
+                    ctx.services.metrics.loginFailed()
                     ctx.logger.notice("login failed: unknown or revoked key", metadata: ["remote": "\(ctx.session.remoteAddress)"])
                     throw CRMError(.unauthenticated, "unknown or revoked API key")
                 }

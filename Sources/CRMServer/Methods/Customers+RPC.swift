@@ -32,12 +32,7 @@ enum CustomerMethods {
             RPCMethod("customers.get", summary: "One customer by id (own unit, or shared with it), with its lifecycle history.",
                       params: [.id("id", required: true)], access: .unit) { p, ctx in
                 let id = try p.requiredID("id")
-                let found = try await ctx.json("""
-                    select (crm.customer_json(c)::jsonb || jsonb_build_object('lifecycle_history',
-                               (select coalesce(jsonb_agg(jsonb_build_object('stage', h.stage, 'at', h.at) order by h.at, h.id), '[]')
-                                  from crm.customer_lifecycle_history h where h.tenant_id = c.tenant_id and h.customer_id = c.id)))::text as json
-                    from crm.customer c where c.tenant_id = any(crm.visible_tenants()) and c.id = \(id)
-                    """)
+                let found = try await ctx.json("select crm.get_customer(\(id))::text as json")
                 guard found != .null else { throw CRMError.notFound("customer \(id)") }
                 return found
             },

@@ -13,12 +13,15 @@ extension CRMServer {
         defer { connections.remove(connection.channel) }
         let allocator = connection.channel.allocator
         guard accepted else {
+            services.metrics.refused("connections")
             let refusal = RPCResponse.error(id: nil, CRMError(.rateLimited, "too many connections, retry later", reason: "connections"))
             try? await connection.executeThenClose { _, outbound in
                 try await outbound.write(RPCResponse.line(refusal, allocator: allocator))
             }
             return
         }
+        services.metrics.connectionOpened()
+        defer { services.metrics.connectionClosed() }
         let session = Session(connectionID: id, remoteAddress: connection.channel.remoteAddress?.ipAddress ?? "")
         var log = logger
         log[metadataKey: "connection"] = "\(id)"

@@ -1,7 +1,6 @@
 import CRMCore
 import Logging
 import NIOCore
-import Synchronization
 
 /// A line, sorted out: what the connection loop needs to know before it runs anything.
 enum IncomingLine: Sendable {
@@ -63,6 +62,7 @@ struct Dispatcher: Sendable {
     func respond(to line: IncomingLine, session: Session, slots: AsyncSemaphore? = nil) async -> JSON? {
         switch line {
         case .rejected(let error):
+            if let reason = error.reason { services.metrics.refused(reason) }
             return RPCResponse.error(id: nil, error)
         case .single(let message):
             return await respond(to: message, session: session)
@@ -98,12 +98,17 @@ struct Dispatcher: Sendable {
             log[metadataKey: "method"] = "\(name.prefix(64))"
             let started = ContinuousClock.now
             let outcome: Result<JSON, CRMError>
+            services.metrics.requestStarted()
             do {
                 outcome = .success(try await call(name, params, session: session, requestID: requestID, logger: log))
             } catch {
                 outcome = .failure(error)
             }
+            services.metrics.requestEnded()
             let elapsed = ContinuousClock.now - started
+            // Labelled by the registry's names only: a client's made-up method is "unknown".
+            services.metrics.requestFinished(method: services.registry[name] == nil ? "unknown" : name,
+                                             code: outcome.failure?.code.rawValue, duration: elapsed)
             switch outcome {
             case .success(let result):
                 log.debug("ok", metadata: ["ms": "\(elapsed.milliseconds)"])
@@ -182,10 +187,12 @@ struct Dispatcher: Sendable {
             do {
                 try await gate.enter(holder, timeout: wait)
             } catch .overShare {
-                services.counters.overShare.add(1, ordering: .relaxed)
+                let reason = gate === services.reportGate ? "report_share" : "share"
+                services.metrics.refused(reason)
                 throw CRMError(.rateLimited, "over this \(principal.kind == .partner ? "partner" : "unit")'s share of the server: slow down and retry",
-                               reason: gate === services.reportGate ? "report_share" : "share", limit: gate.perHolder)
+                               reason: reason, limit: gate.perHolder)
             } catch {
+                services.metrics.refused("busy")
                 throw CRMError(.databaseUnavailable, "the server is busy, retry later", reason: "busy")
             }
             entered.append(gate)
@@ -194,7 +201,7 @@ struct Dispatcher: Sendable {
     }
 
     private func refused(_ message: String, reason: String) -> CRMError {
-        services.counters.rateLimited.add(1, ordering: .relaxed)
+        services.metrics.refused(reason)
         return CRMError(.rateLimited, message, reason: reason)
     }
 }
@@ -203,5 +210,12 @@ extension Duration {
     var milliseconds: Double {
         let (s, attos) = components
         return Double(s) * 1000 + Double(attos) / 1e15
+    }
+}
+
+extension Result {
+    var failure: Failure? {
+        if case .failure(let e) = self { return e }
+        return nil
     }
 }

@@ -1,6 +1,5 @@
 public import CRMCore
 public import Foundation
-public import Synchronization
 
 /// The server's limits. Each has an environment variable (see README) and a sane default.
 public struct ServerLimits: Sendable {
@@ -54,16 +53,18 @@ public final class ServerServices: Sendable {
     /// reports also pass `reportGate` first.
     let poolGate: ShareGate
     let reportGate: ShareGate
-    public let counters = ServerCounters()
+    public let metrics: ServerMetrics
     public let version: String
     public let startedAt: Date
     /// The answer of `rpc.discover`, serialized once: it is large, and open to anyone.
     public let openRPCDocument: JSON
 
-    public init(database: CRMDatabase, limits: ServerLimits, registry: MethodRegistry, version: String = "0.1.0") {
+    public init(database: CRMDatabase, limits: ServerLimits, registry: MethodRegistry, metrics: ServerMetrics = ServerMetrics(),
+                version: String = "0.1.0") {
         self.database = database
         self.limits = limits
         self.registry = registry
+        self.metrics = metrics
         self.rateLimiter = RateLimiter(ratePerSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst)
         self.anonymousPerConnection = RateLimiter(ratePerSecond: limits.anonymousRatePerConnection, burst: limits.anonymousBurstPerConnection)
         self.anonymousPerAddress = RateLimiter(ratePerSecond: limits.anonymousRatePerAddress, burst: limits.anonymousBurstPerAddress)
@@ -77,9 +78,3 @@ public final class ServerServices: Sendable {
     }
 }
 
-/// What the server counts for operators (failed logins, refusals), for `server.health`.
-public final class ServerCounters: Sendable {
-    public let failedLogins = Atomic<Int>(0)
-    public let rateLimited = Atomic<Int>(0)
-    public let overShare = Atomic<Int>(0)
-}

@@ -26,7 +26,9 @@ final class ServerHarness: @unchecked Sendable {
         var registry = AllMethods.registry()
         for m in extraMethods { registry.register(m) }
         let pool = PQPool(configuration: .init(url: url, maxConnections: poolSize, checkoutTimeout: poolTimeout), logger: logger)
-        let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger), limits: limits, registry: registry)
+        let metrics = ServerMetrics()
+        let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger, observer: metrics), limits: limits,
+                                      registry: registry, metrics: metrics)
         let server = CRMServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         let running = Task { try await group.run() }
@@ -91,6 +93,11 @@ final class ServerHarness: @unchecked Sendable {
     func key(_ holder: AdminOperations.Holder) throws -> String {
         let conn = try db.connect()
         return try AdminOperations.issueKey(conn, for: holder)
+    }
+
+    /// A sample's value in the server's Prometheus text, by metric name and labels.
+    func metric(_ name: String, _ labels: [String: String] = [:]) -> Double? {
+        PrometheusText.value(of: name, labels: labels, in: server.services.metrics.registry.emitToString())
     }
 
     /// A client already logged in with a new key for `holder`.
