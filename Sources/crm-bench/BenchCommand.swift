@@ -23,14 +23,21 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Requests in flight per connection.") var pipeline = 4
     @Option(help: "Seconds to measure (after one second of warm-up).") var seconds = 10.0
     @Option(help: "Customers in the unit: ids and phone numbers are drawn from 1...N as `crm seed` numbers them.") var customers = 100_000
-    @Option(help: "First customer id of the seeded unit.") var firstCustomerID = 1
-    @Option(help: "Product ids to order, as FIRST-LAST.") var products = "1-200"
+    @Option(help: "A file of the unit's customer ids, one a line (get, log, order).") var customerIds: String?
+    @Option(help: "A file of product ids to order, one a line.") var productIds: String?
     @Option(help: "A label for the output line.") var label: String?
 
     func run() throws {
-        let parts = products.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 2, parts[0] <= parts[1] else { throw ValidationError("--products is FIRST-LAST") }
-        let scenario = Scenario(kind: scenario, customers: customers, firstCustomerID: firstCustomerID, products: parts[0]...parts[1])
+        func ids(_ path: String?) throws -> [Int64] {
+            guard let path else { return [] }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read \(path)") }
+            return text.split(separator: "\n").compactMap { Int64($0) }
+        }
+        let scenario = Scenario(kind: scenario, customers: customers, customerIDs: try ids(customerIds), productIDs: try ids(productIds))
+        if [.get, .log, .order].contains(scenario.kind) && scenario.customerIDs.isEmpty {
+            throw ValidationError("\(scenario.kind.rawValue) needs --customer-ids")
+        }
+        if scenario.kind == .order && scenario.productIDs.isEmpty { throw ValidationError("order needs --product-ids") }
         let result = try LoadRunner(host: host, port: port, key: key, scenario: scenario, connections: connections,
                                     pipeline: pipeline, seconds: seconds).run()
         print(result.line(label: label ?? scenario.kind.rawValue))

@@ -9,14 +9,15 @@ struct Scenario: Sendable {
 
     let kind: Kind
     let customers: Int
-    let firstCustomerID: Int
-    let products: ClosedRange<Int>
+    /// The seeded unit's customer and product ids (ids are opaque: no range gives them).
+    let customerIDs: [Int64]
+    let productIDs: [Int64]
 
     /// The request line (with `\n`) for id `id`; `random` draws customers and products.
     func request(id: Int, random: inout SplitMix) -> String {
         let n = Int(random.next() % UInt64(customers)) + 1
-        let customer = firstCustomerID + n - 1
-        let product = products.lowerBound + Int(random.next() % UInt64(products.count))
+        let customer = customerIDs.isEmpty ? 0 : customerIDs[Int(random.next() % UInt64(customerIDs.count))]
+        let product = productIDs.isEmpty ? 0 : productIDs[Int(random.next() % UInt64(productIDs.count))]
         let (method, params): (String, String)
         switch kind {
         case .lookup:
