@@ -3,9 +3,12 @@
 -- run under the caller's role, so row-level security applies to everything they touch.
 set local role crm_owner;
 
--- The shape every customers.* method answers.
+-- The shape every customers.* method answers, defined here only. PL/pgSQL, so that its one
+-- statement (with the sub-select for shared_from) keeps its plan for the session: a SQL function
+-- with a sub-select is never inlined and was planned again on every call.
 create or replace function crm.customer_json(c crm.customer) returns json
-    language sql stable
+    language plpgsql stable as $$
+begin
     return json_build_object(
         'id', c.id::text,
         'name', c.name,
@@ -25,6 +28,7 @@ create or replace function crm.customer_json(c crm.customer) returns json
         'updated_at', c.updated_at,
         'shared_from', case when c.tenant_id is distinct from crm.current_tenant()
                             then (select t.slug from crm.tenant t where t.id = c.tenant_id) end);
+end $$;
 
 -- Validates and normalises the emails or phones of a request: emails lower-case, phones E.164
 -- with the unit's default country code. The error names the offending element (emails[2]).
@@ -161,36 +165,15 @@ begin
     return crm.customer_json(c);
 end $$;
 
--- customers.get: one customer of the caller's unit, or shared with it, with its lifecycle history;
--- NULL when there is none. The answer is crm.customer_json(c) (as jsonb) plus `lifecycle_history`,
--- built here in one jsonb_build_object, because a call of crm.customer_json is a SQL function
--- that cannot be inlined (its sub-select) and so is planned again on every call; SQL/tests/
--- 10_lean_policies.sql checks that both stay the same. One statement in PL/pgSQL, so its plan is
--- kept for the session. The visible units are computed inline, once (crm.visible_tenants() is a
--- security-definer function with its own search_path: settings saved and restored on each call).
+-- customers.get: the customer (crm.customer_json) and its lifecycle history, or NULL when there
+-- is none. One statement in PL/pgSQL, so its plan is kept for the session. The visible units are
+-- computed inline, once (crm.visible_tenants() is a security-definer function with its own
+-- search_path: settings saved and restored on each call).
 create or replace function crm.get_customer(p_id bigint) returns jsonb
     language plpgsql stable as $$
 begin
     return (
-        select jsonb_build_object(
-            'id', c.id::text,
-            'name', c.name,
-            'emails', coalesce(to_jsonb(c.emails), '[]'::jsonb),
-            'phones', coalesce(to_jsonb(c.phones), '[]'::jsonb),
-            'address', c.address,
-            'company', c.company,
-            'branch', c.branch,
-            'segment', c.segment,
-            'consent', coalesce(c.consent, '{}'::jsonb),
-            'preferences', coalesce(c.preferences, '{}'::jsonb),
-            'lifecycle_stage', c.lifecycle_stage,
-            'capture_phase', crm.customer_capture_phase(c),
-            'merged_into', c.merged_into::text,
-            'version', c.version,
-            'created_at', c.created_at,
-            'updated_at', c.updated_at,
-            'shared_from', case when c.tenant_id is distinct from (select crm.current_tenant())
-                                then (select t.slug from crm.tenant t where t.id = c.tenant_id) end,
+        select crm.customer_json(c)::jsonb || jsonb_build_object(
             'lifecycle_history', (select coalesce(jsonb_agg(jsonb_build_object('stage', h.stage, 'at', h.at) order by h.at, h.id), '[]')
                                     from crm.customer_lifecycle_history h where h.tenant_id = c.tenant_id and h.customer_id = c.id))
           from crm.customer c

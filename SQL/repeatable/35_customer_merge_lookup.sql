@@ -59,10 +59,9 @@ end $$;
 -- leakproof, and the contact index serves it.
 -- PL/pgSQL keeps the plan of this statement for the session (forced generic: the phone only
 -- feeds an index condition). As a SQL function it was planned on every call: 4 ms of a 5 ms lookup.
--- Issue 16: everything is built in this one statement, so that the kept plan covers all of it.
--- The customer is crm.customer_json(c) written out (a call of it, or of crm.customer_balance, is
--- a SQL function with a sub-select, never inlined, planned again on every call);
--- SQL/tests/10_lean_policies.sql checks that the two stay the same. The caller's unit is always
+-- Issue 16: everything is built in this one statement, so that the kept plan covers all of it
+-- (crm.customer_json keeps its own plan; crm.customer_balance, a SQL function with sub-selects
+-- that would be planned on every call, is written out). The caller's unit is always
 -- `(select crm.current_tenant())`, an init plan computed once.
 create or replace function crm.lookup_customer(p_phone text) returns json
     language plpgsql stable set plan_cache_mode = force_generic_plan as $$
@@ -76,27 +75,9 @@ begin
              order by (k.tenant_id = (select crm.current_tenant())) desc, k.customer_id
              limit 1),
         c as (
-            select c.* from hit join crm.customer c on c.tenant_id = hit.tenant_id and c.id = hit.customer_id)
+            select c as customer, c.* from hit join crm.customer c on c.tenant_id = hit.tenant_id and c.id = hit.customer_id)
         select json_build_object(
-            'customer', json_build_object(
-                'id', c.id::text,
-                'name', c.name,
-                'emails', coalesce(to_json(c.emails), '[]'::json),
-                'phones', coalesce(to_json(c.phones), '[]'::json),
-                'address', c.address,
-                'company', c.company,
-                'branch', c.branch,
-                'segment', c.segment,
-                'consent', coalesce(c.consent, '{}'::jsonb),
-                'preferences', coalesce(c.preferences, '{}'::jsonb),
-                'lifecycle_stage', c.lifecycle_stage,
-                'capture_phase', crm.customer_capture_phase(c),
-                'merged_into', c.merged_into::text,
-                'version', c.version,
-                'created_at', c.created_at,
-                'updated_at', c.updated_at,
-                'shared_from', case when c.tenant_id is distinct from (select crm.current_tenant())
-                                    then (select t.slug from crm.tenant t where t.id = c.tenant_id) end),
+            'customer', crm.customer_json(c.customer),
             'open_orders', coalesce((select json_agg(json_build_object('id', o.id::text, 'status', o.status, 'ordered_at', o.ordered_at,
                                   'total', (select sum(l.quantity * l.unit_price)::numeric(14,2)::text from crm.order_line l
                                              where l.tenant_id = o.tenant_id and l.order_id = o.id)) order by o.ordered_at desc)

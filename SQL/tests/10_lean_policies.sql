@@ -5,8 +5,7 @@
 -- is not shared; cases stay unshared (issue 18 will change that). And a catalog walk, so that no
 -- policy calls a function per row again: every function a policy depends on takes no argument
 -- and appears only as an init plan, `(select crm.f())`; crm.is_shared_customer in particular.
--- customers.lookup and customers.get build their JSON themselves: it must stay what
--- crm.customer_json gives.
+-- customers.lookup and customers.get answer the customer as crm.customer_json gives it.
 begin;
 select plan(33);
 
