@@ -61,13 +61,14 @@ public struct Migrator: Sendable {
         try conn.query("select pg_advisory_lock(hashtext('crm.migrate'))")
         defer { _ = try? conn.query("select pg_advisory_unlock(hashtext('crm.migrate'))") }
 
-        let applied = try verify(conn, migrations)
+        let sums = try Self.checksums(conn, migrations)
+        let applied = try verify(conn, migrations, sums)
         var report = Report()
         for file in migrations {
-            guard let recorded = applied[file.name], recorded != Self.checksum(file.text) else { continue }
+            guard let recorded = applied[file.name], recorded != sums[file.name] else { continue }
             // verify() let it through: an amended file whose recorded text is the one it replaced.
             logger.notice("recording the amended text of a migration", metadata: ["file": "\(file.name)"])
-            try conn.query("update crm_meta.schema_migration set checksum = \(Self.checksum(file.text)) where name = \(file.name)")
+            try conn.query("update crm_meta.schema_migration set checksum = \(sums[file.name]) where name = \(file.name)")
             report.amended.append(file.name)
         }
         for file in migrations where applied[file.name] == nil {
@@ -76,7 +77,7 @@ public struct Migrator: Sendable {
                 try c.execute(unsafeSQL: file.text)
                 // Files switch to crm_owner; the bookkeeping belongs to the migrating role.
                 try c.execute(unsafeSQL: "reset role")
-                try c.query("insert into crm_meta.schema_migration (name, checksum) values (\(file.name), \(Self.checksum(file.text)))")
+                try c.query("insert into crm_meta.schema_migration (name, checksum) values (\(file.name), \(sums[file.name]))")
             }
             report.applied.append(file.name)
         }
@@ -90,10 +91,11 @@ public struct Migrator: Sendable {
     /// Checks that every applied migration is still on disk, unchanged. Returns name → checksum.
     @discardableResult
     public func verify(_ conn: PQConnection) throws -> [String: String] {
-        try verify(conn, try files(in: "migrations"))
+        let migrations = try files(in: "migrations")
+        return try verify(conn, migrations, try Self.checksums(conn, migrations))
     }
 
-    func verify(_ conn: PQConnection, _ migrations: [File]) throws -> [String: String] {
+    func verify(_ conn: PQConnection, _ migrations: [File], _ sums: [String: String]) throws -> [String: String] {
         let exists = try conn.query("select to_regclass('crm_meta.schema_migration') is not null as ok")
         guard try exists[0].get("ok", as: Bool.self) else { return [:] }
         var applied: [String: String] = [:]
@@ -105,14 +107,21 @@ public struct Migrator: Sendable {
             guard let file = onDisk[name] else {
                 throw CRMError(.internalError, "migration \(name) was applied but is missing from \(directory.path)/migrations")
             }
-            let current = Self.checksum(file.text)
-            guard current == sum || Self.amendedMigrations[name]?.replaced.contains(sum) == true else {
+            guard sums[file.name] == sum || Self.amendedMigrations[name]?.replaced.contains(sum) == true else {
                 throw CRMError(.internalError, "migration \(name) has changed since it was applied; write a new migration instead")
             }
         }
         return applied
     }
 
-    /// SHA-256 of the file text, hex; deterministic across machines.
-    static func checksum(_ text: String) -> String { SHA256.hex(Array(text.utf8)) }
+    /// SHA-256 of each file's text (UTF-8), hex, computed by PostgreSQL's sha256(): name → checksum.
+    static func checksums(_ conn: PQConnection, _ files: [File]) throws -> [String: String] {
+        var sums: [String: String] = [:]
+        let rows = try conn.query("""
+            select f.name, encode(sha256(convert_to(f.text, 'UTF8')), 'hex') as sum
+              from unnest(\(files.map(\.name))::text[], \(files.map(\.text))::text[]) as f(name, text)
+            """)
+        for row in rows { sums[try row.get("name")] = try row.get("sum") }
+        return sums
+    }
 }
