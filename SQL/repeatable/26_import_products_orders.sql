@@ -95,18 +95,26 @@ begin
                coalesce(lower(btrim(s.customer_email)), '') as email_n,
                coalesce(crm.normalize_phone(s.customer_phone, cc), '') as phone_n
           from pg_temp.import_stage s),
-    who as (
+    -- Candidates by the contact index: each staged key is looked up by value (the index on
+    -- customer_contact (value)); the unit is compared with "is not distinct from", which no index
+    -- serves, so that the planner cannot prefer an index that starts with tenant_id: for a unit
+    -- new to the statistics it estimates one row and scanned the whole unit for every key.
+    -- Contact rows exist only for customers not merged away (the contact triggers). When the
+    -- email and the phone name different customers, the earliest created one wins.
+    cand as (
         select p.email_n, p.phone_n,
-               (select c.id
-                  from (select k.customer_id from crm.customer_contact k
-                         where k.tenant_id = v_tenant and k.kind = 'email' and k.value = p.email_n
-                        union all
-                        select k.customer_id from crm.customer_contact k
-                         where k.tenant_id = v_tenant and k.kind = 'phone' and k.value = p.phone_n) k
-                  join crm.customer c on c.tenant_id = v_tenant and c.id = k.customer_id
-                 where c.merged_into is null
-                 order by c.created_at, c.id limit 1) as customer_id
+               array(select k.customer_id from crm.customer_contact k
+                      where k.tenant_id is not distinct from v_tenant and k.kind = 'email' and k.value = p.email_n
+                     union
+                     select k.customer_id from crm.customer_contact k
+                      where k.tenant_id is not distinct from v_tenant and k.kind = 'phone' and k.value = p.phone_n) as ids
           from (select distinct r.email_n, r.phone_n from r) p),
+    who as (
+        select x.email_n, x.phone_n,
+               case when cardinality(x.ids) < 2 then x.ids[1]
+                    else (select c.id from crm.customer c where c.tenant_id = v_tenant and c.id = any (x.ids)
+                           order by c.created_at, c.id limit 1) end as customer_id
+          from cand x),
     refs as (
         select d.order_ref,
                exists (select 1 from crm.sales_order x where x.tenant_id = v_tenant and x.idempotency_key = 'import:' || d.order_ref) as before

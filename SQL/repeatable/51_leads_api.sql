@@ -19,6 +19,10 @@ $$;
 -- lead linked to that customer. Both kinds of good rows are marked linked for the caller's report.
 -- Set-based and sized by the file: every key is an index probe (lead_email, lead_phone, the
 -- contact index), evaluated only for the rows that need it.
+-- The contact index is probed by value (the index on customer_contact (value)) and the unit
+-- compared with "is not distinct from", which no index serves: for a unit new to the statistics
+-- the planner estimates one row per tenant and preferred an index starting with tenant_id,
+-- scanning the whole unit for every key.
 create or replace function crm.import_leads(p_campaign bigint) returns table (line int, reason text)
     language plpgsql as $$
 declare
@@ -55,11 +59,11 @@ begin
        and (exists (select 1 from crm.lead l where l.tenant_id = v_tenant and l.email = s.email_n)
             or exists (select 1 from crm.lead l where l.tenant_id = v_tenant and l.phone = s.phone_n));
     update pg_temp.import_lead_keys s set customer_id = coalesce(
-               (select k.customer_id from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'email' and k.value = s.email_n limit 1),
-               (select k.customer_id from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'phone' and k.value = s.phone_n limit 1))
+               (select k.customer_id from crm.customer_contact k where k.tenant_id is not distinct from v_tenant and k.kind = 'email' and k.value = s.email_n limit 1),
+               (select k.customer_id from crm.customer_contact k where k.tenant_id is not distinct from v_tenant and k.kind = 'phone' and k.value = s.phone_n limit 1))
      where s.reason is null and not s.known
-       and (exists (select 1 from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'email' and k.value = s.email_n)
-            or exists (select 1 from crm.customer_contact k where k.tenant_id = v_tenant and k.kind = 'phone' and k.value = s.phone_n));
+       and (exists (select 1 from crm.customer_contact k where k.tenant_id is not distinct from v_tenant and k.kind = 'email' and k.value = s.email_n)
+            or exists (select 1 from crm.customer_contact k where k.tenant_id is not distinct from v_tenant and k.kind = 'phone' and k.value = s.phone_n));
 
     insert into crm.lead (tenant_id, campaign_id, name, email, phone, company, region, score, customer_id, source)
     select v_tenant, p_campaign, btrim(s.name), k.email_n, k.phone_n, s.company, s.region, s.score::int, k.customer_id,
