@@ -1,6 +1,6 @@
--- The statement triggers of 0036_statement_rollup_triggers.sql (see there): the current text of
--- their functions. Sales rollups from order lines, the yearly rollup from the monthly one, the
--- contact index rows of new customers, each in one grouped pass per statement.
+-- The statement triggers of 0036_statement_rollup_triggers.sql (see there for why), and their
+-- functions: sales rollups from order lines, the yearly rollup from the monthly one, the contact
+-- index rows of new customers, each in one grouped pass per statement. The one definition of each.
 set local role crm_owner;
 
 -- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,
@@ -94,3 +94,17 @@ begin
 end $$;
 
 grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement(), crm.customer_contact_insert() to crm_unit;
+
+create or replace trigger order_line_rollup after insert on crm.order_line
+    referencing new table as new_lines for each statement execute function crm.order_lines_rollup();
+create or replace trigger customer_year_rollup_insert after insert on crm.customer_month_summary
+    referencing new table as new_months for each statement execute function crm.customer_year_rollup_statement();
+create or replace trigger customer_year_rollup_update after update on crm.customer_month_summary
+    referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
+create or replace trigger customer_year_rollup_delete after delete on crm.customer_month_summary
+    referencing old table as old_months for each statement execute function crm.customer_year_rollup_statement();
+-- New customers' contact rows in one insert per statement; a changed customer's by the row trigger.
+create or replace trigger customer_contact_insert after insert on crm.customer
+    referencing new table as new_customers for each statement execute function crm.customer_contact_insert();
+create or replace trigger customer_contact_sync after update on crm.customer
+    for each row execute function crm.sync_customer_contact();
