@@ -76,7 +76,8 @@ public struct Importer: Sendable {
                     progress: (Progress) -> Void = { _ in }, onReject: (Reject, [String: String]) -> Void = { _, _ in }) throws -> Report {
         try conn.execute(unsafeSQL: "BEGIN")
         do {
-            try conn.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', \(tenant), true)")
+            // Notices (a temporary table that did not exist yet) are not news for the person importing.
+            try conn.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant', \(tenant), true), set_config('client_min_messages', 'warning', true)")
             let known = try conn.query("select crm.current_tenant() is not null as ok")[0].get("ok", as: Bool.self)
             guard known else { throw ImportError("no business unit with slug \(tenant)") }
             let report = try load(conn, reader: &reader, campaign: campaign, progress: progress, onReject: onReject)
