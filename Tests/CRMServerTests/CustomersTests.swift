@@ -103,6 +103,16 @@ final class CustomersTests: XCTestCase {
         XCTAssertEqual(search["items"]?.arrayValue?.count, 0)
     }
 
+    /// A cursor this server did not issue is refused, not taken as "from the first page".
+    func testACursorThatIsNotOursIsInvalidParams() throws {
+        for cursor in ["bm90LWEtbnVtYmVy", "%%%", "MTIz fA"] {  // "not-a-number", not base64, junk
+            let r = try a.call("customers.list", ["cursor": .string(cursor)])
+            XCTAssertEqual(r.errorCode, -32602, "\(cursor): \(r.serialized)")
+            XCTAssertEqual(r["error"]?["data"]?["field"], "cursor")
+        }
+        XCTAssertEqual(try a.call("orders.list", ["cursor": "bm90LWEtbnVtYmVy"]).errorCode, -32602, "a time cursor too")
+    }
+
     func testSearchByNameEmailOrPhoneFragmentPages() throws {
         let c = a
         for i in 0..<7 {

@@ -115,7 +115,7 @@ enum CampaignMethods {
                                ParamSpec("campaign_orders_only", .boolean, "only orders attributed to the campaign (default false)"),
                                ParamSpec("create_tasks", .boolean, "default true"), .limit(), .cursor()],
                       access: .unitWrite) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select r.customer_id::text as key,
                            json_build_object('customer_id', r.customer_id::text, 'name', r.name, 'phone', r.phone, 'bought_at', r.bought_at,

@@ -38,7 +38,7 @@ enum CaseMethods {
             RPCMethod("cases.list", summary: "Cases, oldest due first: open ones by default, optionally of one customer or assignee; paged.",
                       params: [.id("customer_id"), .id("assigned_to"), ParamSpec("status", .oneOf(statuses)), .limit(), .cursor()],
                       access: .unit) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select c.id::text as key, crm.case_json(c.id) as json from crm.service_case c
                     where c.tenant_id = crm.current_tenant() and c.id > \(after)

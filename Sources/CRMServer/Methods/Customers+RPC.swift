@@ -54,7 +54,7 @@ enum CustomerMethods {
                 // Digits of a phone fragment match the stored E.164 digits whatever the punctuation.
                 let digits = query.filter(\.isNumber)
                 let needle = digits.count >= 3 && digits.count == query.filter({ !$0.isWhitespace && !"+-()./".contains($0) }).count ? digits : query
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select c.id::text as key, crm.customer_json(c) as json
                     from crm.search_customer_keys(\(needle), \(after), \(p.limit + 1)) k
@@ -65,7 +65,7 @@ enum CustomerMethods {
             RPCMethod("customers.list", summary: "The unit's customers by id, optionally by segment or lifecycle stage; paged.",
                       params: [.string("segment", max: 100), ParamSpec("lifecycle_stage", .oneOf(stages)), .limit(), .cursor()],
                       access: .unit) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select c.id::text as key, crm.customer_json(c) as json
                     from crm.customer c

@@ -25,7 +25,7 @@ enum LeadMethods {
             RPCMethod("leads.list", summary: "Leads by id, optionally of a campaign, status or staff member; paged.",
                       params: [.id("campaign_id"), ParamSpec("status", .oneOf(statuses)), .id("assigned_staff_id"), .limit(), .cursor()],
                       access: .unit) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select l.id::text as key, crm.lead_json(l.id)::text as json from crm.lead l
                     where l.tenant_id = crm.current_tenant() and l.id > \(after)

@@ -118,7 +118,7 @@ enum PartnerMethods {
                       params: [.string("query", max: 100), .string("unit", max: 100), .string("product_group", max: 100),
                                ParamSpec("available_only", .boolean), .limit(), .cursor()],
                       access: .partner) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 let unit = p.string("unit"), group = p.string("product_group")
                 let availableOnly = p.bool("available_only") ?? false
                 if let query = p.string("query") {
@@ -178,7 +178,7 @@ enum PartnerMethods {
             },
             RPCMethod("partner_leads.list", summary: "The leads offered or given to you, in every unit, by id; optionally by status; paged.",
                       params: [ParamSpec("status", .oneOf(LeadMethods.statuses)), .limit(), .cursor()], access: .partner) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select l.id::text as key, crm.partner_lead_json(l.tenant_id, l.id)::text as json from crm.lead l
                     where l.id > \(after) and (\(p.string("status"))::text is null or l.status = \(p.string("status")))

@@ -86,7 +86,7 @@ enum ProductMethods {
             RPCMethod("products.list", summary: "The unit's products by id, optionally one group, active only by default; paged.",
                       params: [.string("product_group", max: 100), ParamSpec("include_inactive", .boolean), .string("query", max: 100), .limit(), .cursor()],
                       access: .unit) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select p.id::text as key, \(unsafeSQL: json) as json
                     from crm.product p

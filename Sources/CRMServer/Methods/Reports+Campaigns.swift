@@ -7,7 +7,7 @@ enum CampaignReportMethods {
         [
             RPCMethod("reports.campaign_results", summary: "Per campaign: cost, leads, qualified leads, conversions, orders, units, revenue, gross margin, response rate and ROI on margin; by campaign id; paged.",
                       params: [.id("campaign_id"), .limit(), .cursor()], access: .unit) { p, ctx in
-                let before = Int64(try Paging.decode(p.string("cursor")) ?? String(Int64.max)) ?? Int64.max
+                let before = try IDCursor.before(p.string("cursor"))
                 return try await ctx.page("""
                     select r.campaign_id::text as key, (to_jsonb(r) || jsonb_build_object('campaign_id', r.campaign_id::text))::text as json
                     from report.campaign_results r

@@ -46,7 +46,7 @@ enum ContactReportMethods {
                 try await ctx.page("""
                     select r.customer_id::text as key, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text as json
                     from report.customer_value r
-                    where r.customer_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                    where r.customer_id > \(try IDCursor.after(p.string("cursor")))
                     order by r.customer_id limit \(p.limit + 1)
                     """, limit: p.limit)
             },

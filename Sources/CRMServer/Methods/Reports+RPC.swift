@@ -59,7 +59,7 @@ enum ReportMethods {
                 try await ctx.page("""
                     select r.product_id::text as key, (to_jsonb(r) || jsonb_build_object('product_id', r.product_id::text))::text as json
                     from report.product_profitability r
-                    where r.product_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                    where r.product_id > \(try IDCursor.after(p.string("cursor")))
                       and (\(p.string("profit_tier"))::text is null or r.profit_tier = \(p.string("profit_tier")))
                     order by r.product_id limit \(p.limit + 1)
                     """, limit: p.limit)
@@ -81,7 +81,7 @@ enum ReportMethods {
                 try await ctx.page("""
                     select r.customer_id::text as key, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text as json
                     from report.rfm(coalesce(\(p.string("as_of"))::date, current_date), coalesce(\(p.string("period")), 'day')) r
-                    where r.customer_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                    where r.customer_id > \(try IDCursor.after(p.string("cursor")))
                     order by r.customer_id limit \(p.limit + 1)
                     """, limit: p.limit)
             },
@@ -91,7 +91,7 @@ enum ReportMethods {
                     select r.goal_id::text as key,
                            (to_jsonb(r) || jsonb_build_object('goal_id', r.goal_id::text, 'staff_id', r.staff_id::text))::text as json
                     from report.goal_progress r
-                    where r.goal_id > \(Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0)
+                    where r.goal_id > \(try IDCursor.after(p.string("cursor")))
                     order by r.goal_id limit \(p.limit + 1)
                     """, limit: p.limit)
             },

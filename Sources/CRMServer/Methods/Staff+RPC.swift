@@ -27,7 +27,7 @@ enum StaffMethods {
             RPCMethod("staff.list", summary: "The unit's staff, by id, paged.",
                       params: [.string("team", max: 100), .limit(), .cursor()],
                       access: .unit) { p, ctx in
-                let after = Int64(try Paging.decode(p.string("cursor")) ?? "0") ?? 0
+                let after = try IDCursor.after(p.string("cursor"))
                 return try await ctx.page("""
                     select id::text as key,
                            json_build_object('id', id::text, 'name', name, 'email', email, 'team', team,

@@ -88,6 +88,26 @@ public enum Paging {
     }
 }
 
+/// The cursor of a list paged by id: the last id of the page before. A cursor that is not one
+/// this server issued is -32602, never a silent restart from the first page.
+public enum IDCursor {
+    /// Ids after the cursor's; from the start without one.
+    public static func after(_ cursor: String?) throws(CRMError) -> Int64 {
+        try decode(cursor) ?? 0
+    }
+
+    /// Ids before the cursor's (lists that run backwards); from the end without one.
+    public static func before(_ cursor: String?) throws(CRMError) -> Int64 {
+        try decode(cursor) ?? Int64.max
+    }
+
+    static func decode(_ cursor: String?) throws(CRMError) -> Int64? {
+        guard let key = try Paging.decode(cursor) else { return nil }
+        guard let id = Int64(key) else { throw CRMError.invalidParams("cursor", "is not a cursor this server issued") }
+        return id
+    }
+}
+
 /// The cursor of a list that runs newest first: the last row's time (as PostgreSQL printed it)
 /// and its id, the tie-breaker. Ids reveal nothing (ARCHITECTURE.md, "Ids"), so they give no
 /// order of their own. Each statement fetches rows where `(time, id) < (cursor)`.
