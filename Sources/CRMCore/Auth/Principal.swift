@@ -45,10 +45,11 @@ public struct Principal: Sendable, Hashable {
         kind == .unit && isReadOnly ? "crm_viewer" : kind.databaseRole
     }
 
-    /// Unit roles that only read; their transactions are also `READ ONLY`.
-    public static let readOnlyRoles: Set<String> = ["viewer"]
+    /// A unit role that only reads (`Role.readOnly`); its transactions are also `READ ONLY`.
+    public var isReadOnly: Bool { kind == .unit && role.map(Role.readOnly.contains) == true }
 
-    public var isReadOnly: Bool { kind == .unit && Self.readOnlyRoles.contains(appRole) }
+    /// The role the access rules know it by; nil for an app role no method names.
+    public var role: Role? { Role(rawValue: accessRole) }
 
     /// Whose share of the server a request uses: its unit, its partner, or the operators'.
     public var shareHolder: String {

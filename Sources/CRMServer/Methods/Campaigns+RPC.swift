@@ -6,7 +6,7 @@ import PQ
 /// Every rule lives in the SQL functions (50_campaigns_api.sql, 51_leads_api.sql).
 enum CampaignMethods {
     static let statuses = ["draft", "pending_approval", "approved", "active", "closed"]
-    static let planners = Access.roles(["marketing", "manager", "director"])
+    static let planners = Access.roles([.marketing, .manager, .director])
 
     static let fields: [ParamSpec] = [
         .string("name", max: 200),
@@ -62,7 +62,7 @@ enum CampaignMethods {
             RPCMethod("campaigns.upload_asset", summary: "Adds a design (a new version when the name exists) with a reference to its file; it waits for approval.",
                       params: [.id("campaign_id", required: true), .string("name", required: true, max: 200),
                                .string("file_ref", required: true, max: 1000, "where the file is: a URL or a document-store reference")],
-                      access: .roles(["designer", "marketing", "manager", "director"])) { p, ctx in
+                      access: .roles([.designer, .marketing, .manager, .director])) { p, ctx in
                 try await ctx.json("""
                     select crm.add_campaign_asset(\(try p.requiredID("campaign_id")), \(try p.requiredString("name")), \(try p.requiredString("file_ref"))) as json
                     """)
@@ -84,7 +84,7 @@ enum CampaignMethods {
                                ParamSpec("category", .oneOf(["list_purchase", "printing", "postage", "ads", "staff", "design", "other"]), required: true),
                                .amount("amount", required: true), .string("channel", max: 50), ParamSpec("incurred_on", .date),
                                .string("note", max: 2000), .string("idempotency_key", max: 100)],
-                      access: .roles(["marketing", "manager", "director"])) { p, ctx in
+                      access: .roles([.marketing, .manager, .director])) { p, ctx in
                 guard let amount = p.decimal("amount"), !amount.description.hasPrefix("-") else {
                     throw CRMError.invalidParams("amount", "must not be negative")
                 }
@@ -95,7 +95,7 @@ enum CampaignMethods {
             },
             RPCMethod("campaigns.import_leads", summary: "Imports a list of leads (CSV text with a header: name, email, phone, company, region, score, source) into a campaign; bad rows come back with line and reason, rows matching a customer or lead are linked.",
                       params: [.id("campaign_id", required: true), .string("csv", required: true, max: 16 << 20)],
-                      access: .roles(["marketing", "manager", "director"])) { p, ctx in
+                      access: .roles([.marketing, .manager, .director])) { p, ctx in
                 let campaign = try p.requiredID("campaign_id")
                 let csv = Array(try p.requiredString("csv").utf8)
                 let report = try await ctx.db { conn in

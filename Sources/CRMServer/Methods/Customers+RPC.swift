@@ -78,7 +78,7 @@ enum CustomerMethods {
             },
             RPCMethod("customers.merge", summary: "Moves everything of `merge_id` to `keep_id` and marks the merged customer; audited.",
                       params: [.id("keep_id", required: true), .id("merge_id", required: true)],
-                      access: .roles(["manager", "director", "agent"])) { p, ctx in
+                      access: .roles([.manager, .director, .agent])) { p, ctx in
                 let keep = try p.requiredID("keep_id"), merge = try p.requiredID("merge_id")
                 guard keep != merge else { throw CRMError.invalidParams("merge_id", "must differ from keep_id") }
                 return try await ctx.json("select crm.merge_customers(\(keep), \(merge)) as json")

@@ -38,7 +38,7 @@ enum LeadMethods {
             RPCMethod("leads.assign", summary: "Assigns a campaign's new leads (all open ones with reassign) by rule: round_robin among staff_ids or the team, region (staff of the lead's region), or partner (partners the unit lets receive leads, by region and weight). Answers how many.",
                       params: [.id("campaign_id", required: true), ParamSpec("rule", .oneOf(["round_robin", "region", "partner"]), required: true),
                                ParamSpec("staff_ids", .array(of: .id, maxItems: 1000)), ParamSpec("reassign", .boolean)],
-                      access: .roles(["marketing", "manager", "director"])) { p, ctx in
+                      access: .roles([.marketing, .manager, .director])) { p, ctx in
                 let staff = p.idArray("staff_ids")
                 return try await ctx.json("""
                     select json_build_object('assigned', crm.assign_leads(\(try p.requiredID("campaign_id")), \(try p.requiredString("rule")),

@@ -47,7 +47,7 @@ enum LoyaltyMethods {
                     """, limit: p.limit)
             },
             RPCMethod("tasks.run_rules", summary: "Runs the unit's task rules now (care calls, holiday greetings, top-tier visits); idempotent. The server also runs them on a schedule.",
-                      access: .roles(["manager", "director"])) { _, ctx in
+                      access: .roles([.manager, .director])) { _, ctx in
                 try await ctx.json("select json_build_object('tiers', crm.refresh_customer_tiers(), 'created', crm.run_task_rules()) as json")
             },
             RPCMethod("surveys.record", summary: "Records a 0-10 score for a product or a service, would-recommend and a comment.",

@@ -70,7 +70,7 @@ enum OrderMethods {
                       params: [.string("metric", required: true, max: 50), ParamSpec("target", .decimal(maxScale: 2), required: true),
                                ParamSpec("period_start", .date, required: true), ParamSpec("period_end", .date, required: true),
                                .id("staff_id"), .string("team", max: 100)],
-                      access: .roles(["manager", "director"])) { p, ctx in
+                      access: .roles([.manager, .director])) { p, ctx in
                 try await ctx.json("""
                     with g as (
                         insert into crm.goal (tenant_id, metric, target, period_start, period_end, staff_id, team)

@@ -6,7 +6,7 @@ import PQ
 /// registers deals, and answers and works the leads offered to it. The rules and the isolation
 /// live in SQL (60_partners_api.sql, the policies of 0026_partners.sql).
 enum PartnerMethods {
-    static let granters = Access.roles(["manager", "director"])
+    static let granters = Access.roles([.manager, .director])
 
     static func all() -> [RPCMethod] {
         unitSide() + partnerSide()
@@ -71,7 +71,7 @@ enum PartnerMethods {
         [
             RPCMethod("deals.list", summary: "Deals, newest first: a partner its own (in every unit), a unit all of its partners'; optionally by status; paged.",
                       params: [ParamSpec("status", .oneOf(["registered", "approved", "rejected", "won", "lost"])), .limit(), .cursor()],
-                      access: .roles(Access.unitRoles.union(["partner"]))) { p, ctx in
+                      access: .roles(Access.unitRoles.union([.partner]))) { p, ctx in
                 let (at, id) = try TimeCursor.decode(p.string("cursor"))
                 return try await ctx.page("""
                     select d.registered_at::text || '|' || d.id as key, \(unsafeSQL: dealJSON(ctx))(d.tenant_id, d.id)::text as json from crm.deal d
@@ -82,7 +82,7 @@ enum PartnerMethods {
                     """, limit: p.limit)
             },
             RPCMethod("deals.get", summary: "One deal (a partner's own, or one registered with this unit).",
-                      params: [.id("id", required: true)], access: .roles(Access.unitRoles.union(["partner"]))) { p, ctx in
+                      params: [.id("id", required: true)], access: .roles(Access.unitRoles.union([.partner]))) { p, ctx in
                 let id = try p.requiredID("id")
                 let found = try await ctx.json("""
                     select \(unsafeSQL: dealJSON(ctx))(d.tenant_id, d.id) as json from crm.deal d
@@ -92,7 +92,7 @@ enum PartnerMethods {
                 return found
             },
             RPCMethod("reports.partner_scorecard", summary: "Per partner and month: deals registered, conflicting, approved, won; orders, units, revenue and commission credited (and, for the unit, margin); lead acceptance rate and time. A unit sees its partners; a partner sees itself, without cost or margin.",
-                      params: [.string("partner", max: 100), .limit(), .cursor()], access: .roles(Access.unitRoles.union(["partner"]))) { p, ctx in
+                      params: [.string("partner", max: 100), .limit(), .cursor()], access: .roles(Access.unitRoles.union([.partner]))) { p, ctx in
                 let after = try Paging.decode(p.string("cursor")) ?? ""
                 // Partners read a view without cost or margin: they may not read the unit's one.
                 let view = ctx.principal?.kind == .partner ? "report.partner_own_scorecard" : "report.partner_scorecard"

@@ -32,7 +32,7 @@ enum ProductMethods {
                       params: [.string("sku", required: true, max: 64), .string("name", required: true, max: 200),
                                .amount("list_price", required: true), .amount("unit_cost", required: true)]
                         + fields.filter { !["name", "list_price", "unit_cost"].contains($0.name) },
-                      access: .roles(["manager", "director", "marketing"])) { p, ctx in
+                      access: .roles([.manager, .director, .marketing])) { p, ctx in
                 try await ctx.json("""
                     with p as (
                         insert into crm.product (tenant_id, sku, name, description, product_group, list_price, unit_cost,
@@ -57,7 +57,7 @@ enum ProductMethods {
             },
             RPCMethod("products.update", summary: "Changes the given fields; `version` must be current (-32009 otherwise).",
                       params: [.id("id", required: true), ParamSpec("version", .integer(min: 1, max: Int64(Int32.max)), required: true)] + fields,
-                      access: .roles(["manager", "director", "marketing"])) { p, ctx in
+                      access: .roles([.manager, .director, .marketing])) { p, ctx in
                 let id = try p.requiredID("id")
                 let found = try await ctx.json("""
                     with p as (

@@ -50,7 +50,7 @@ enum ReportMethods {
             },
             RPCMethod("reports.refresh_tiers", summary: "Recomputes the tier snapshot of a year (default: this year) for the unit now, instead of waiting for the hourly job; answers how many customers were tiered. Managers and directors.",
                       params: [ParamSpec("year", .integer(min: 1900, max: 3000))],
-                      access: .roles(["manager", "director"]), lane: .report) { p, ctx in
+                      access: .roles([.manager, .director]), lane: .report) { p, ctx in
                 let rows = try await ctx.query("select crm.refresh_customer_tiers(coalesce(\(p.int("year"))::int, extract(year from now())::int)) as tiered")
                 do { return .number(try rows[0].get("tiered", as: Int.self)) } catch { throw CRMError.from(error) }
             },
@@ -65,7 +65,7 @@ enum ReportMethods {
                     """, limit: p.limit)
             },
             RPCMethod("reports.staff_commission", summary: "Commission per staff member, month and product tier.",
-                      params: [.string("month", required: true, max: 7, "YYYY-MM"), .limit(), .cursor()], access: .roles(["manager", "director"])) { p, ctx in
+                      params: [.string("month", required: true, max: 7, "YYYY-MM"), .limit(), .cursor()], access: .roles([.manager, .director])) { p, ctx in
                 let month = try p.requiredString("month")
                 guard month.count == 7, DateText.isDate(month + "-01") else { throw CRMError.invalidParams("month", "must be YYYY-MM") }
                 return try await ctx.page("""
@@ -96,7 +96,7 @@ enum ReportMethods {
                     """, limit: p.limit)
             },
             RPCMethod("reports.crm_roi", summary: "The CRM's return on investment for the unit, from its settings and the last 12 months' margin.",
-                      access: .roles(["manager", "director", "marketing"])) { _, ctx in
+                      access: .roles([.manager, .director, .marketing])) { _, ctx in
                 try await ctx.json("select row_to_json(r) as json from report.crm_roi r")
             },
         ]

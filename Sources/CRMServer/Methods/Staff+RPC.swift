@@ -12,7 +12,7 @@ enum StaffMethods {
                         .string("team", max: 100),
                         .string("region", max: 100),
                       ],
-                      access: .roles(["manager", "director"])) { p, ctx in
+                      access: .roles([.manager, .director])) { p, ctx in
                 try await ctx.json("""
                     with s as (
                         insert into crm.staff (tenant_id, name, email, team, region)

@@ -6,22 +6,22 @@ public import PQ
 public enum Access: Sendable {
     /// Before login too (`auth.login`, `rpc.discover`, `server.ping`).
     case anyone
-    /// A logged-in principal whose access role is in the set.
-    case roles(Set<String>)
+    /// A logged-in principal whose role is in the set.
+    case roles(Set<Role>)
 
-    public static let unitRoles: Set<String> = ["manager", "agent", "marketing", "director", "viewer", "designer"]
+    public static let unitRoles = Role.unitRoles
     /// Unit roles that may change data (a viewer only reads).
-    public static let unitWriters: Set<String> = unitRoles.subtracting(["viewer"])
+    public static let unitWriters: Set<Role> = unitRoles.subtracting(Role.readOnly)
     public static let unit = Access.roles(unitRoles)
     public static let unitWrite = Access.roles(unitWriters)
-    public static let admin = Access.roles(["admin"])
-    public static let partner = Access.roles(["partner"])
-    public static let anyPrincipal = Access.roles(unitRoles.union(["admin", "partner"]))
+    public static let admin = Access.roles([.admin])
+    public static let partner = Access.roles([.partner])
+    public static let anyPrincipal = Access.roles(unitRoles.union([.admin, .partner]))
 
     var roleList: [String] {
         switch self {
         case .anyone: return ["anyone"]
-        case .roles(let r): return r.sorted()
+        case .roles(let r): return r.sorted().map(\.rawValue)
         }
     }
 }

@@ -131,7 +131,7 @@ struct Dispatcher: Sendable {
             guard let principal else {
                 throw CRMError(.unauthenticated, "log in first with auth.login")
             }
-            guard roles.contains(principal.accessRole) else {
+            guard let role = principal.role, roles.contains(role) else {
                 throw CRMError(.forbidden, "forbidden: \(name) is not open to role \(principal.accessRole)")
             }
             guard services.rateLimiter.allow(principal.keyID) else {
