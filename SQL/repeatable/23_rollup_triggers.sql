@@ -95,6 +95,37 @@ end $$;
 
 grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement(), crm.customer_contact_insert() to crm_unit;
 
+-- A whole order into (p_sign 1) or out of (-1) every sales rollup, when its status makes it a sale
+-- or stops it being one (the status trigger on crm.sales_order). PL/pgSQL, so that its three
+-- statements keep their plans for the session: as a SQL function (0030) they were planned on
+-- every call, about 2.5 ms of a 5.6 ms orders.create.
+create or replace function crm.rollup_order(p_tenant uuid, p_order bigint, p_sign int) returns void language plpgsql as $$
+begin
+    insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
+    select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
+           p_sign * sum(l.quantity * l.unit_price), p_sign * sum(l.quantity * l.unit_cost), p_sign, p_sign * sum(l.quantity)
+      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+     where o.tenant_id = p_tenant and o.id = p_order
+     group by o.tenant_id, o.customer_id, o.ordered_at
+    on conflict (tenant_id, customer_id, month) do update
+       set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+           orders = s.orders + excluded.orders, units = s.units + excluded.units;
+
+    insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
+    select o.tenant_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date, l.product_id, o.staff_id,
+           p_sign * sum(l.quantity), p_sign * sum(l.quantity * l.unit_price), p_sign * sum(l.quantity * l.unit_cost)
+      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+     where o.tenant_id = p_tenant and o.id = p_order
+     group by o.tenant_id, o.ordered_at, l.product_id, o.staff_id;
+
+    insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
+    select o.tenant_id, (o.ordered_at at time zone 'UTC')::date, o.staff_id, o.campaign_id, o.partner_id,
+           p_sign, p_sign * sum(l.quantity), p_sign * sum(l.quantity * l.unit_price), p_sign * sum(l.quantity * l.unit_cost)
+      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+     where o.tenant_id = p_tenant and o.id = p_order
+     group by o.tenant_id, o.ordered_at, o.staff_id, o.campaign_id, o.partner_id;
+end $$;
+
 create or replace trigger order_line_rollup after insert on crm.order_line
     referencing new table as new_lines for each statement execute function crm.order_lines_rollup();
 create or replace trigger customer_year_rollup_insert after insert on crm.customer_month_summary
