@@ -33,13 +33,16 @@ begin
     return crm.interaction_json(v);
 end $$;
 
--- Volatile so that it sees the rows crm.log_interaction has just written.
-create or replace function crm.interaction_json(p_id bigint) returns json language sql volatile as $$
-    select json_build_object('id', i.id::text, 'customer_id', i.customer_id::text, 'channel', i.channel, 'direction', i.direction,
-        'staff_id', i.staff_id::text, 'outcome', i.outcome, 'summary', i.summary, 'cost', i.cost::text, 'occurred_at', i.occurred_at,
-        'quotes', coalesce((select json_agg(json_build_object('product_id', q.product_id::text, 'price', q.price::text) order by q.id)
-                              from crm.quoted_price q where q.tenant_id = i.tenant_id and q.interaction_id = i.id), '[]'::json))
-      from crm.interaction i where i.tenant_id = any(crm.visible_tenants()) and i.id = p_id
-$$;
+-- Volatile so that it sees the rows crm.log_interaction has just written; PL/pgSQL so that its
+-- statement keeps its plan (a SQL function with sub-selects is planned on every call).
+create or replace function crm.interaction_json(p_id bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object('id', i.id::text, 'customer_id', i.customer_id::text, 'channel', i.channel, 'direction', i.direction,
+            'staff_id', i.staff_id::text, 'outcome', i.outcome, 'summary', i.summary, 'cost', i.cost::text, 'occurred_at', i.occurred_at,
+            'quotes', coalesce((select json_agg(json_build_object('product_id', q.product_id::text, 'price', q.price::text) order by q.id)
+                                  from crm.quoted_price q where q.tenant_id = i.tenant_id and q.interaction_id = i.id), '[]'::json))
+          from crm.interaction i where i.tenant_id = any(crm.visible_tenants()) and i.id = p_id);
+end $$;
 
 grant execute on function crm.log_interaction(jsonb), crm.interaction_json(bigint) to crm_unit;
