@@ -1,17 +1,19 @@
 -- Service cases and loyalty tasks: writes as functions, JSON built here.
 set local role crm_owner;
 
-create or replace function crm.case_json(p_id bigint) returns json language sql volatile as $$
-    select json_build_object('id', c.id::text, 'customer_id', c.customer_id::text, 'category', c.category, 'priority', c.priority,
-        'status', c.status, 'subject', c.subject, 'description', c.description, 'order_id', c.order_id::text,
-        'product_id', c.product_id::text, 'assigned_to', c.assigned_to::text, 'opened_at', c.opened_at, 'sla_due_at', c.sla_due_at,
-        'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'resolution', c.resolution, 'version', c.version,
-        'minutes_to_first_response', round(extract(epoch from c.first_response_at - c.opened_at) / 60),
-        'minutes_to_resolution', round(extract(epoch from c.resolved_at - c.opened_at) / 60),
-        'history', (select json_agg(json_build_object('status', h.status, 'at', h.at, 'note', h.note) order by h.at, h.id)
-                      from crm.case_status_history h where h.tenant_id = c.tenant_id and h.case_id = c.id))
-      from crm.service_case c where c.tenant_id = crm.current_tenant() and c.id = p_id
-$$;
+create or replace function crm.case_json(p_id bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object('id', c.id::text, 'customer_id', c.customer_id::text, 'category', c.category, 'priority', c.priority,
+            'status', c.status, 'subject', c.subject, 'description', c.description, 'order_id', c.order_id::text,
+            'product_id', c.product_id::text, 'assigned_to', c.assigned_to::text, 'opened_at', c.opened_at, 'sla_due_at', c.sla_due_at,
+            'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'resolution', c.resolution, 'version', c.version,
+            'minutes_to_first_response', round(extract(epoch from c.first_response_at - c.opened_at) / 60),
+            'minutes_to_resolution', round(extract(epoch from c.resolved_at - c.opened_at) / 60),
+            'history', (select json_agg(json_build_object('status', h.status, 'at', h.at, 'note', h.note) order by h.at, h.id)
+                          from crm.case_status_history h where h.tenant_id = c.tenant_id and h.case_id = c.id))
+          from crm.service_case c where c.tenant_id = crm.current_tenant() and c.id = p_id);
+end $$;
 
 create or replace function crm.open_case(p jsonb) returns json language plpgsql as $$
 declare

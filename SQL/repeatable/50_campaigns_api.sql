@@ -19,30 +19,32 @@ create or replace function crm.campaign_audit(p_campaign bigint, p_action text, 
             p_detail || jsonb_build_object('app_role', crm.current_app_role()))
 $$;
 
-create or replace function crm.campaign_json(p_id bigint) returns json language sql volatile as $$
-    select json_build_object(
-        'id', c.id::text, 'name', c.name, 'description', c.description, 'status', c.status,
-        'goal', case when c.goal_metric is not null then json_build_object('metric', c.goal_metric, 'target', c.goal_target::text) end,
-        'budget', c.budget::text, 'budget_approved', c.budget_approved, 'owner_id', c.owner_id::text,
-        'channels', c.channels, 'starts_on', c.starts_on, 'ends_on', c.ends_on, 'version', c.version,
-        'products', coalesce((select json_agg(p.product_id::text order by p.product_id) from crm.campaign_product p
-                               where p.tenant_id = c.tenant_id and p.campaign_id = c.id), '[]'),
-        'team', coalesce((select json_agg(json_build_object('staff_id', m.staff_id::text, 'role', m.role) order by m.staff_id)
-                            from crm.campaign_member m where m.tenant_id = c.tenant_id and m.campaign_id = c.id), '[]'),
-        'assets', coalesce((select json_agg(json_build_object('id', a.id::text, 'name', a.name, 'version', a.version,
-                                'file_ref', a.file_ref, 'status', a.status, 'uploaded_at', a.uploaded_at) order by a.uploaded_at, a.id)
-                              from crm.campaign_asset a where a.tenant_id = c.tenant_id and a.campaign_id = c.id), '[]'),
-        'approvals', coalesce((select json_agg(json_build_object('id', x.id::text, 'subject', x.subject, 'asset_id', x.asset_id::text,
-                                   'decision', x.decision, 'role', x.app_role, 'comment', x.comment, 'void', x.void,
-                                   'decided_at', x.decided_at) order by x.decided_at, x.id)
-                                 from crm.campaign_approval x where x.tenant_id = c.tenant_id and x.campaign_id = c.id), '[]'),
-        'approvers', json_build_object('design', crm.campaign_approvers('design'), 'budget', crm.campaign_approvers('budget')),
-        'cost', (select coalesce(sum(k.amount), 0)::numeric(14,2)::text from crm.campaign_cost k
-                  where k.tenant_id = c.tenant_id and k.campaign_id = c.id),
-        'created_at', c.created_at, 'updated_at', c.updated_at)
-      from crm.campaign c
-     where c.tenant_id = crm.current_tenant() and c.id = p_id
-$$;
+create or replace function crm.campaign_json(p_id bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object(
+            'id', c.id::text, 'name', c.name, 'description', c.description, 'status', c.status,
+            'goal', case when c.goal_metric is not null then json_build_object('metric', c.goal_metric, 'target', c.goal_target::text) end,
+            'budget', c.budget::text, 'budget_approved', c.budget_approved, 'owner_id', c.owner_id::text,
+            'channels', c.channels, 'starts_on', c.starts_on, 'ends_on', c.ends_on, 'version', c.version,
+            'products', coalesce((select json_agg(p.product_id::text order by p.product_id) from crm.campaign_product p
+                                   where p.tenant_id = c.tenant_id and p.campaign_id = c.id), '[]'),
+            'team', coalesce((select json_agg(json_build_object('staff_id', m.staff_id::text, 'role', m.role) order by m.staff_id)
+                                from crm.campaign_member m where m.tenant_id = c.tenant_id and m.campaign_id = c.id), '[]'),
+            'assets', coalesce((select json_agg(json_build_object('id', a.id::text, 'name', a.name, 'version', a.version,
+                                    'file_ref', a.file_ref, 'status', a.status, 'uploaded_at', a.uploaded_at) order by a.uploaded_at, a.id)
+                                  from crm.campaign_asset a where a.tenant_id = c.tenant_id and a.campaign_id = c.id), '[]'),
+            'approvals', coalesce((select json_agg(json_build_object('id', x.id::text, 'subject', x.subject, 'asset_id', x.asset_id::text,
+                                       'decision', x.decision, 'role', x.app_role, 'comment', x.comment, 'void', x.void,
+                                       'decided_at', x.decided_at) order by x.decided_at, x.id)
+                                     from crm.campaign_approval x where x.tenant_id = c.tenant_id and x.campaign_id = c.id), '[]'),
+            'approvers', json_build_object('design', crm.campaign_approvers('design'), 'budget', crm.campaign_approvers('budget')),
+            'cost', (select coalesce(sum(k.amount), 0)::numeric(14,2)::text from crm.campaign_cost k
+                      where k.tenant_id = c.tenant_id and k.campaign_id = c.id),
+            'created_at', c.created_at, 'updated_at', c.updated_at)
+          from crm.campaign c
+         where c.tenant_id = crm.current_tenant() and c.id = p_id);
+end $$;
 
 -- Products and team members from a campaign's JSON (lists replace what was there).
 create or replace function crm.set_campaign_lists(p_id bigint, p jsonb) returns void language plpgsql as $$

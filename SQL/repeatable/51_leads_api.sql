@@ -3,14 +3,16 @@
 -- campaign; call lists after a purchase with cross-sell suggestions of surplus stock.
 set local role crm_owner;
 
-create or replace function crm.lead_json(p_id bigint) returns json language sql volatile as $$
-    select json_build_object('id', l.id::text, 'campaign_id', l.campaign_id::text, 'name', l.name, 'email', l.email,
-        'phone', l.phone, 'company', l.company, 'region', l.region, 'status', l.status, 'score', l.score,
-        'customer_id', l.customer_id::text, 'assigned_staff_id', l.assigned_staff_id::text,
-        'assigned_partner_id', l.assigned_partner_id, 'assigned_at', l.assigned_at, 'source', l.source,
-        'version', l.version, 'created_at', l.created_at, 'updated_at', l.updated_at)
-      from crm.lead l where l.tenant_id = crm.current_tenant() and l.id = p_id
-$$;
+create or replace function crm.lead_json(p_id bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object('id', l.id::text, 'campaign_id', l.campaign_id::text, 'name', l.name, 'email', l.email,
+            'phone', l.phone, 'company', l.company, 'region', l.region, 'status', l.status, 'score', l.score,
+            'customer_id', l.customer_id::text, 'assigned_staff_id', l.assigned_staff_id::text,
+            'assigned_partner_id', l.assigned_partner_id, 'assigned_at', l.assigned_at, 'source', l.source,
+            'version', l.version, 'created_at', l.created_at, 'updated_at', l.updated_at)
+          from crm.lead l where l.tenant_id = crm.current_tenant() and l.id = p_id);
+end $$;
 
 -- `crm import leads FILE --campaign ID` and campaigns.import_leads: checks the rows staged in
 -- pg_temp.import_stage (line, one text column per column of the kind, reason, linked). Bad rows

@@ -41,13 +41,15 @@ begin
     return crm.partner_grant_json(v_partner);
 end $$;
 
-create or replace function crm.partner_grant_json(p_partner uuid) returns json language sql volatile as $$
-    select json_build_object('partner', pa.slug, 'name', pa.name, 'may_see_products', g.may_see_products,
-        'product_groups', g.product_groups, 'discount_pct', g.discount_pct::text, 'commission_pct', g.commission_pct::text, 'may_receive_leads', g.may_receive_leads,
-        'region', g.region, 'lead_weight', g.lead_weight, 'granted_at', g.granted_at, 'revoked_at', g.revoked_at)
-      from crm.partner_grant g join crm.partner pa on pa.id = g.partner_id
-     where g.tenant_id = crm.current_tenant() and g.partner_id = p_partner
-$$;
+create or replace function crm.partner_grant_json(p_partner uuid) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object('partner', pa.slug, 'name', pa.name, 'may_see_products', g.may_see_products,
+            'product_groups', g.product_groups, 'discount_pct', g.discount_pct::text, 'commission_pct', g.commission_pct::text, 'may_receive_leads', g.may_receive_leads,
+            'region', g.region, 'lead_weight', g.lead_weight, 'granted_at', g.granted_at, 'revoked_at', g.revoked_at)
+          from crm.partner_grant g join crm.partner pa on pa.id = g.partner_id
+         where g.tenant_id = crm.current_tenant() and g.partner_id = p_partner);
+end $$;
 
 create or replace function crm.revoke_partner(p_partner text) returns json language plpgsql as $$
 declare
@@ -79,37 +81,43 @@ begin
 end $$;
 
 -- Partner side: one catalog entry, margin-free, with the partner's price.
-create or replace function crm.catalog_json(p_tenant uuid, p_product bigint) returns json language sql stable as $$
-    select json_build_object('id', p.id::text, 'unit', t.slug, 'unit_name', t.name, 'sku', p.sku, 'name', p.name,
-        'description', p.description, 'product_group', p.product_group, 'list_price', p.list_price::text,
-        'price', coalesce(pp.price, round(p.list_price * (1 - g.discount_pct / 100), 2))::numeric(12,2)::text,
-        'available', p.active, 'warranty_months', p.warranty_months, 'support_contact', p.support_contact,
-        'service_info', p.service_info)
-      from crm.product p
-      join crm.tenant t on t.id = p.tenant_id
-      join crm.partner_grant g on g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
-      left join crm.partner_price pp on pp.tenant_id = p.tenant_id and pp.partner_id = g.partner_id and pp.product_id = p.id
-     where p.tenant_id = p_tenant and p.id = p_product
-$$;
+create or replace function crm.catalog_json(p_tenant uuid, p_product bigint) returns json language plpgsql stable as $$
+begin
+    return (
+        select json_build_object('id', p.id::text, 'unit', t.slug, 'unit_name', t.name, 'sku', p.sku, 'name', p.name,
+            'description', p.description, 'product_group', p.product_group, 'list_price', p.list_price::text,
+            'price', coalesce(pp.price, round(p.list_price * (1 - g.discount_pct / 100), 2))::numeric(12,2)::text,
+            'available', p.active, 'warranty_months', p.warranty_months, 'support_contact', p.support_contact,
+            'service_info', p.service_info)
+          from crm.product p
+          join crm.tenant t on t.id = p.tenant_id
+          join crm.partner_grant g on g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
+          left join crm.partner_price pp on pp.tenant_id = p.tenant_id and pp.partner_id = g.partner_id and pp.product_id = p.id
+         where p.tenant_id = p_tenant and p.id = p_product);
+end $$;
 
-create or replace function crm.deal_json(p_tenant uuid, p_id bigint) returns json language sql volatile as $$
-    select json_build_object('id', d.id::text, 'unit', t.slug, 'partner', pa.slug, 'status', d.status,
-        'prospect', json_build_object('name', d.prospect_name, 'email', d.prospect_email, 'phone', d.prospect_phone,
-                                      'company', d.prospect_company, 'region', d.region),
-        'products', coalesce((select json_agg(json_build_object('product_id', x.product_id::text, 'quantity', x.quantity::text) order by x.product_id)
-                                from crm.deal_product x where x.tenant_id = d.tenant_id and x.deal_id = d.id), '[]'),
-        'conflict', d.in_conflict,
-        'order_id', d.order_id::text, 'note', d.note, 'decision_comment', d.decision_comment,
-        'registered_at', d.registered_at, 'decided_at', d.decided_at, 'closed_at', d.closed_at, 'version', d.version)
-      from crm.deal d join crm.tenant t on t.id = d.tenant_id join crm.partner pa on pa.id = d.partner_id
-     where d.tenant_id = p_tenant and d.id = p_id
-$$;
+create or replace function crm.deal_json(p_tenant uuid, p_id bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object('id', d.id::text, 'unit', t.slug, 'partner', pa.slug, 'status', d.status,
+            'prospect', json_build_object('name', d.prospect_name, 'email', d.prospect_email, 'phone', d.prospect_phone,
+                                          'company', d.prospect_company, 'region', d.region),
+            'products', coalesce((select json_agg(json_build_object('product_id', x.product_id::text, 'quantity', x.quantity::text) order by x.product_id)
+                                    from crm.deal_product x where x.tenant_id = d.tenant_id and x.deal_id = d.id), '[]'),
+            'conflict', d.in_conflict,
+            'order_id', d.order_id::text, 'note', d.note, 'decision_comment', d.decision_comment,
+            'registered_at', d.registered_at, 'decided_at', d.decided_at, 'closed_at', d.closed_at, 'version', d.version)
+          from crm.deal d join crm.tenant t on t.id = d.tenant_id join crm.partner pa on pa.id = d.partner_id
+         where d.tenant_id = p_tenant and d.id = p_id);
+end $$;
 
 -- What the unit sees of a deal: also which other partner's deal it conflicts with.
-create or replace function crm.unit_deal_json(p_tenant uuid, p_id bigint) returns json language sql volatile as $$
-    select (crm.deal_json(d.tenant_id, d.id)::jsonb || jsonb_build_object('conflict_deal_id', d.conflict_deal_id::text))::json
-      from crm.deal d where d.tenant_id = p_tenant and d.id = p_id
-$$;
+create or replace function crm.unit_deal_json(p_tenant uuid, p_id bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select (crm.deal_json(d.tenant_id, d.id)::jsonb || jsonb_build_object('conflict_deal_id', d.conflict_deal_id::text))::json
+          from crm.deal d where d.tenant_id = p_tenant and d.id = p_id);
+end $$;
 
 -- A partner registers a deal with a unit that granted it: a prospect and products it may see.
 -- Another partner's deal for the same prospect (email, phone or company) and a shared product
@@ -265,16 +273,18 @@ begin
     return crm.partner_lead_json(o.tenant_id, p_lead);
 end $$;
 
-create or replace function crm.partner_lead_json(p_tenant uuid, p_lead bigint) returns json language sql volatile as $$
-    select json_build_object('id', l.id::text, 'unit', t.slug, 'campaign_id', l.campaign_id::text, 'name', l.name, 'email', l.email,
-        'phone', l.phone, 'company', l.company, 'region', l.region, 'status', l.status, 'score', l.score, 'version', l.version,
-        'offer', (select json_build_object('offered_at', o.offered_at, 'expires_at', o.expires_at, 'response', o.response,
-                                           'responded_at', o.responded_at)
-                    from crm.lead_offer o where o.tenant_id = l.tenant_id and o.lead_id = l.id and o.partner_id = crm.current_partner()
-                   order by o.offered_at desc limit 1))
-      from crm.lead l join crm.tenant t on t.id = l.tenant_id
-     where l.tenant_id = p_tenant and l.id = p_lead
-$$;
+create or replace function crm.partner_lead_json(p_tenant uuid, p_lead bigint) returns json language plpgsql volatile as $$
+begin
+    return (
+        select json_build_object('id', l.id::text, 'unit', t.slug, 'campaign_id', l.campaign_id::text, 'name', l.name, 'email', l.email,
+            'phone', l.phone, 'company', l.company, 'region', l.region, 'status', l.status, 'score', l.score, 'version', l.version,
+            'offer', (select json_build_object('offered_at', o.offered_at, 'expires_at', o.expires_at, 'response', o.response,
+                                               'responded_at', o.responded_at)
+                        from crm.lead_offer o where o.tenant_id = l.tenant_id and o.lead_id = l.id and o.partner_id = crm.current_partner()
+                       order by o.offered_at desc limit 1))
+          from crm.lead l join crm.tenant t on t.id = l.tenant_id
+         where l.tenant_id = p_tenant and l.id = p_lead);
+end $$;
 
 -- A partner works a lead it accepted: contacted, qualified, or closes it won (converted) or
 -- lost (disqualified).
