@@ -18,7 +18,7 @@ enum CampaignReportMethods {
             RPCMethod("reports.campaign_weekly", summary: "A campaign's orders, units, revenue and margin per week (the timeline of its peaks); paged by week.",
                       params: [.id("campaign_id", required: true), .limit(), .cursor()], access: .unit) { p, ctx in
                 let after = try Paging.decode(p.string("cursor")) ?? "0001-01-01"
-                guard DateText.isDate(after) else { throw CRMError.invalidParams("cursor", "is not a cursor this server issued") }
+                guard DateText.isDate(after) else { throw Paging.notIssued }
                 return try await ctx.page("""
                     select r.week::text as key, (to_jsonb(r) || jsonb_build_object('campaign_id', r.campaign_id::text))::text as json
                     from report.campaign_weekly r

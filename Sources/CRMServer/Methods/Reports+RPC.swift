@@ -102,15 +102,3 @@ enum ReportMethods {
         ]
     }
 }
-
-/// A cursor for lists ranked by an amount: "amount|id" of the last row of the page.
-enum RankCursor {
-    static func decode(_ cursor: String?) throws(CRMError) -> (PQDecimal?, Int64?) {
-        guard let key = try Paging.decode(cursor) else { return (nil, nil) }
-        let parts = key.split(separator: "|")
-        guard parts.count == 2, let amount = PQDecimal(String(parts[0])), let id = Int64(parts[1]) else {
-            throw CRMError.invalidParams("cursor", "is not a cursor this server issued")
-        }
-        return (amount, id)
-    }
-}

@@ -77,12 +77,15 @@ public enum Paging {
             .replacingOccurrences(of: "=", with: "")
     }
 
+    /// The answer to a cursor this server did not issue (never a silent restart from page one).
+    public static let notIssued = CRMError.invalidParams("cursor", "is not a cursor this server issued")
+
     public static func decode(_ cursor: String?) throws(CRMError) -> String? {
         guard let cursor else { return nil }
         var s = cursor.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while s.count % 4 != 0 { s += "=" }
         guard let data = Data(base64Encoded: s), let key = String(data: data, encoding: .utf8) else {
-            throw CRMError.invalidParams("cursor", "is not a cursor this server issued")
+            throw Paging.notIssued
         }
         return key
     }
@@ -103,7 +106,7 @@ public enum IDCursor {
 
     static func decode(_ cursor: String?) throws(CRMError) -> Int64? {
         guard let key = try Paging.decode(cursor) else { return nil }
-        guard let id = Int64(key) else { throw CRMError.invalidParams("cursor", "is not a cursor this server issued") }
+        guard let id = Int64(key) else { throw Paging.notIssued }
         return id
     }
 }
@@ -116,8 +119,20 @@ public enum TimeCursor {
         guard let key = try Paging.decode(cursor) else { return (nil, nil) }
         let parts = key.split(separator: "|")
         guard parts.count == 2, parts[0].count <= 40, parts[0].first?.isNumber == true, let id = Int64(parts[1]) else {
-            throw CRMError.invalidParams("cursor", "is not a cursor this server issued")
+            throw Paging.notIssued
         }
         return (String(parts[0]), id)
+    }
+}
+
+/// A cursor for lists ranked by an amount: "amount|id" of the last row of the page.
+enum RankCursor {
+    static func decode(_ cursor: String?) throws(CRMError) -> (PQDecimal?, Int64?) {
+        guard let key = try Paging.decode(cursor) else { return (nil, nil) }
+        let parts = key.split(separator: "|")
+        guard parts.count == 2, let amount = PQDecimal(String(parts[0])), let id = Int64(parts[1]) else {
+            throw Paging.notIssued
+        }
+        return (amount, id)
     }
 }

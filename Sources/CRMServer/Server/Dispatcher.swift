@@ -107,8 +107,9 @@ struct Dispatcher: Sendable {
             services.metrics.requestEnded()
             let elapsed = ContinuousClock.now - started
             // Labelled by the registry's names only: a client's made-up method is "unknown".
-            services.metrics.requestFinished(method: services.registry[name] == nil ? "unknown" : name,
-                                             code: outcome.failure?.code.rawValue, duration: elapsed)
+            let failure = outcome.failure
+            services.metrics.requestFinished(method: failure?.code == .methodNotFound ? "unknown" : name,
+                                             code: failure?.code.rawValue, duration: elapsed)
             switch outcome {
             case .success(let result):
                 log.debug("ok", metadata: ["ms": "\(elapsed.milliseconds)"])
@@ -126,30 +127,24 @@ struct Dispatcher: Sendable {
             throw CRMError(.methodNotFound, "method not found: \(name.prefix(64))")
         }
         let principal = session.principal
-        switch method.access {
-        case .roles(let roles):
+        if case .roles(let roles) = method.access {
             guard let principal else {
                 throw CRMError(.unauthenticated, "log in first with auth.login")
             }
             guard let role = principal.role, roles.contains(role) else {
                 throw CRMError(.forbidden, "forbidden: \(name) is not open to role \(principal.accessRole)")
             }
+        }
+        // A logged-in session pays from its key's bucket, whatever the method; a session without
+        // login (methods open to anyone) from the buckets of what it has, its connection and address.
+        if let principal {
             guard services.rateLimiter.allow(principal.keyID) else {
                 throw refused("rate limited: slow down and retry", reason: "rate_limit")
             }
-        case .anyone:
-            // Open to anyone: a logged-in session pays from its key's bucket like for any other
-            // method; a session without login from the buckets of what it has, its connection
-            // and its address.
-            if let principal {
-                guard services.rateLimiter.allow(principal.keyID) else {
-                    throw refused("rate limited: slow down and retry", reason: "rate_limit")
-                }
-            } else {
-                guard services.anonymousPerConnection.allow(session.connectionID),
-                      services.anonymousPerAddress.allow(session.remoteAddress) else {
-                    throw refused("rate limited: too many requests without login, slow down", reason: "rate_limit")
-                }
+        } else {
+            guard services.anonymousPerConnection.allow(session.connectionID),
+                  services.anonymousPerAddress.allow(session.remoteAddress) else {
+                throw refused("rate limited: too many requests without login, slow down", reason: "rate_limit")
             }
         }
         let params = Params(try ParamValidation.validate(rawParams, against: method.params))

@@ -45,21 +45,12 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     /// One request answered: by method (or "unknown") and result ("ok" or the error code).
     func requestFinished(method: String, code: Int?, duration: Duration) {
         let result = code.map(String.init) ?? "ok"
-        let key = method + "|" + result
-        let counter = requests.withLock { cache in
-            if let c = cache[key] { return c }
-            let c = CoreMetrics.Counter(label: "crm_requests_total", dimensions: [("method", method), ("result", result)], factory: factory)
-            cache[key] = c
-            return c
-        }
-        counter.increment()
-        let timer = durations.withLock { cache in
-            if let t = cache[method] { return t }
-            let t = CoreMetrics.Timer(label: "crm_request_duration_seconds", dimensions: [("method", method)], factory: factory)
-            cache[method] = t
-            return t
-        }
-        timer.recordNanoseconds(Self.nanoseconds(duration))
+        cached(requests, method + "|" + result) {
+            CoreMetrics.Counter(label: "crm_requests_total", dimensions: [("method", method), ("result", result)], factory: factory)
+        }.increment()
+        cached(durations, method) {
+            CoreMetrics.Timer(label: "crm_request_duration_seconds", dimensions: [("method", method)], factory: factory)
+        }.recordNanoseconds(Self.nanoseconds(duration))
     }
 
     func requestStarted() { inFlight.increment() }
@@ -70,7 +61,9 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
 
     /// A request refused before it ran: rate_limit, share, report_share, busy, connections, batch_too_large.
     func refused(_ reason: String) {
-        counter(in: refusals, label: "crm_refusals_total", dimension: "reason", value: reason).increment()
+        cached(refusals, reason) {
+            CoreMetrics.Counter(label: "crm_refusals_total", dimensions: [("reason", reason)], factory: factory)
+        }.increment()
     }
 
     public func connectionWaited(_ duration: Duration) {
@@ -80,7 +73,9 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     /// By SQLSTATE class (the first two characters), so series stay few.
     public func databaseFailed(sqlState: String) {
         let kind = sqlState.count == 5 ? String(sqlState.prefix(2)) : sqlState
-        counter(in: databaseErrors, label: "crm_database_errors_total", dimension: "class", value: kind).increment()
+        cached(databaseErrors, kind) {
+            CoreMetrics.Counter(label: "crm_database_errors_total", dimensions: [("class", kind)], factory: factory)
+        }.increment()
     }
 
     /// The pool's state now, for a scrape.
@@ -97,12 +92,13 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         return s * 1_000_000_000 + atto / 1_000_000_000
     }
 
-    private func counter(in cache: borrowing Mutex<[String: CoreMetrics.Counter]>, label: String, dimension: String, value: String) -> CoreMetrics.Counter {
+    /// The metric of a label set, made on first use and kept (making one asks the registry).
+    private func cached<M: Sendable>(_ cache: borrowing Mutex<[String: M]>, _ key: String, _ make: () -> M) -> M {
         cache.withLock { cache in
-            if let c = cache[value] { return c }
-            let c = CoreMetrics.Counter(label: label, dimensions: [(dimension, value)], factory: factory)
-            cache[value] = c
-            return c
+            if let m = cache[key] { return m }
+            let m = make()
+            cache[key] = m
+            return m
         }
     }
 }
