@@ -3,11 +3,11 @@
 -- Rows matching an existing customer (same email or phone) or an earlier row are rejected as
 -- duplicates, never inserted twice.
 -- Set-based and sized by the file, not by the unit: each staged email and phone is looked up in
--- the contact index (crm.customer_contact, an index probe on (tenant_id, kind, value)), where the
+-- the contact index (crm.customer_contact, an index probe by value), where the
 -- old version unnested every email and phone of the unit (5,000 rows into a unit of 310,000: 6.1 s,
 -- 5.1 s of them the two duplicate checks). The contact rows of the new customers are written by
--- the statement trigger on crm.customer (0036), in one insert.
--- The contact index is probed by value (the index on customer_contact (value)) and the unit
+-- the statement trigger on crm.customer (19_customer_contact_index.sql), in one insert.
+-- The contact index is probed by value (its primary key starts with the value, 0039) and the unit
 -- compared with "is not distinct from", which no index serves: for a unit new to the statistics
 -- the planner estimates one row per tenant and preferred an index starting with tenant_id,
 -- scanning the whole unit for every key.

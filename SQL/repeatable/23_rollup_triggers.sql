@@ -1,6 +1,6 @@
 -- The statement triggers of 0036_statement_rollup_triggers.sql (see there for why), and their
--- functions: sales rollups from order lines, the yearly rollup from the monthly one, the contact
--- index rows of new customers, each in one grouped pass per statement. The one definition of each.
+-- functions: sales rollups from order lines and the yearly rollup from the monthly one, each in one
+-- grouped pass per statement. The one definition of each. (The contact index's triggers: 19_customer_contact_index.sql.)
 set local role crm_owner;
 
 -- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,
@@ -81,19 +81,7 @@ begin
     return null;
 end $$;
 
--- Contact rows of the customers one statement inserted (statement trigger, transition table
--- new_customers): one insert for an import of 100,000 customers. Updates keep the row trigger
--- crm.sync_customer_contact (a changed phone or email, a merge).
-create or replace function crm.customer_contact_insert() returns trigger language plpgsql as $$
-begin
-    insert into crm.customer_contact (tenant_id, kind, value, customer_id)
-    select c.tenant_id, 'phone', p, c.id from new_customers c, unnest(c.phones) p where c.merged_into is null
-    union
-    select c.tenant_id, 'email', e, c.id from new_customers c, unnest(c.emails) e where c.merged_into is null;
-    return null;
-end $$;
-
-grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement(), crm.customer_contact_insert() to crm_unit;
+grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement() to crm_unit;
 
 -- A whole order into (p_sign 1) or out of (-1) every sales rollup, when its status makes it a sale
 -- or stops it being one (the status trigger on crm.sales_order). PL/pgSQL, so that its three
@@ -134,8 +122,3 @@ create or replace trigger customer_year_rollup_update after update on crm.custom
     referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
 create or replace trigger customer_year_rollup_delete after delete on crm.customer_month_summary
     referencing old table as old_months for each statement execute function crm.customer_year_rollup_statement();
--- New customers' contact rows in one insert per statement; a changed customer's by the row trigger.
-create or replace trigger customer_contact_insert after insert on crm.customer
-    referencing new table as new_customers for each statement execute function crm.customer_contact_insert();
-create or replace trigger customer_contact_sync after update on crm.customer
-    for each row execute function crm.sync_customer_contact();

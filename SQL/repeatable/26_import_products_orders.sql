@@ -95,8 +95,8 @@ begin
                coalesce(lower(btrim(s.customer_email)), '') as email_n,
                coalesce(crm.normalize_phone(s.customer_phone, cc), '') as phone_n
           from pg_temp.import_stage s),
-    -- Candidates by the contact index: each staged key is looked up by value (the index on
-    -- customer_contact (value)); the unit is compared with "is not distinct from", which no index
+    -- Candidates by the contact index: each staged key is looked up by value (the contact
+    -- index's primary key starts with it, 0039); the unit is compared with "is not distinct from", which no index
     -- serves, so that the planner cannot prefer an index that starts with tenant_id: for a unit
     -- new to the statistics it estimates one row and scanned the whole unit for every key.
     -- Contact rows exist only for customers not merged away (the contact triggers). When the

@@ -21,7 +21,7 @@ end $$;
 -- lead linked to that customer. Both kinds of good rows are marked linked for the caller's report.
 -- Set-based and sized by the file: every key is an index probe (lead_email, lead_phone, the
 -- contact index), evaluated only for the rows that need it.
--- The contact index is probed by value (the index on customer_contact (value)) and the unit
+-- The contact index is probed by value (its primary key starts with the value, 0039) and the unit
 -- compared with "is not distinct from", which no index serves: for a unit new to the statistics
 -- the planner estimates one row per tenant and preferred an index starting with tenant_id,
 -- scanning the whole unit for every key.
@@ -49,12 +49,21 @@ begin
                    crm.normalize_email(s.email) as email_n, crm.normalize_phone(s.phone, cc) as phone_n
               from pg_temp.import_stage s) k;
 
-    -- Earlier rows of the same file: the first occurrence wins.
+    -- Earlier rows of the same file: the first occurrence wins. Grouped by each key (a hash of the
+    -- file's keys; only keys that occur twice are joined back), not a window over every key.
     update pg_temp.import_lead_keys s set known = true
-      from (select st.line, min(st.line) over (partition by k) as first_line
-              from pg_temp.import_lead_keys st, lateral (values ('e' || st.email_n), ('p' || st.phone_n)) keys(k)
-             where st.reason is null and k is not null) d
-     where s.line = d.line and d.first_line < s.line and s.reason is null;
+      from (select st.line
+              from pg_temp.import_lead_keys st
+              join (select x.email_n, min(x.line) as first_line from pg_temp.import_lead_keys x
+                     where x.reason is null and x.email_n is not null group by x.email_n having count(*) > 1) e
+                on e.email_n = st.email_n and e.first_line < st.line
+            union
+            select st.line
+              from pg_temp.import_lead_keys st
+              join (select x.phone_n, min(x.line) as first_line from pg_temp.import_lead_keys x
+                     where x.reason is null and x.phone_n is not null group by x.phone_n having count(*) > 1) p
+                on p.phone_n = st.phone_n and p.first_line < st.line) d
+     where s.line = d.line and s.reason is null;
     -- Leads the unit already has (lead_email, lead_phone), then customers (the contact index).
     update pg_temp.import_lead_keys s set known = true
      where s.reason is null and not s.known
@@ -71,8 +80,7 @@ begin
     select v_tenant, p_campaign, btrim(s.name), k.email_n, k.phone_n, s.company, s.region, s.score::int, k.customer_id,
            coalesce(s.source, 'import')
       from pg_temp.import_stage s join pg_temp.import_lead_keys k on k.line = s.line
-     where k.reason is null and not k.known
-     order by s.line;
+     where k.reason is null and not k.known;
     update pg_temp.import_stage s set reason = k.reason, linked = k.reason is null
       from pg_temp.import_lead_keys k
      where k.line = s.line and (k.reason is not null or k.known or k.customer_id is not null);

@@ -2,15 +2,22 @@
 -- and has forced row-level security; report views are security_invoker and fully commented; the
 -- request roles are neither superusers, nor BYPASSRLS, nor owners of anything.
 begin;
-select plan(7);
+select plan(8);
 
 select is(array(
     select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
      where n.nspname in ('crm', 'report') and c.relkind in ('r', 'p')
        and c.oid not in (select name from crm.reference_table)
+       and c.oid <> 'crm.customer_contact'::regclass
        and not exists (select 1 from pg_index i join pg_attribute a on a.attrelid = i.indrelid and a.attnum = i.indkey[0]
                         where i.indrelid = c.oid and i.indisprimary and a.attname = 'tenant_id')
      order by 1), '{}'::text[], 'every unit table leads its primary key with tenant_id');
+-- The contact index is the one exception: every lookup probes it by value (a caller's phone in the
+-- units the caller sees), so its key starts with the value; the unit is the third column (0039).
+select is((select array_agg(a.attname::text order by k.n) from pg_index i, unnest(i.indkey) with ordinality k(attnum, n)
+             join pg_attribute a on a.attnum = k.attnum
+            where i.indrelid = 'crm.customer_contact'::regclass and i.indisprimary and a.attrelid = i.indrelid),
+          '{value,kind,tenant_id,customer_id}'::text[], 'the contact index is keyed by value, kind, unit and customer');
 
 select is(array(
     select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace

@@ -7,7 +7,7 @@
 -- and appears only as an init plan, `(select crm.f())`; crm.is_shared_customer in particular.
 -- customers.lookup and customers.get answer the customer as crm.customer_json gives it.
 begin;
-select plan(33);
+select plan(34);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000010a1', 'lean-a', 'A'), ('00000000-0000-0000-0000-0000000010b1', 'lean-b', 'B'),
@@ -89,7 +89,8 @@ set local role crm_unit;
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010b1', true);
 update crm.customer set name = 'Changed by B' where name like 'Guest %';
 update crm.sales_order set note = 'by B' where true;
-delete from crm.customer_contact where value like '%lean.example';
+select throws_ok($$delete from crm.customer_contact where value like '%lean.example'$$, '42501', null,
+                 'B may not delete contact rows at all (only the contact index''s triggers write them, 0039)');
 reset role;
 select is((select count(*)::int from crm.customer where name like 'Guest %'), 3, 'B cannot rename a shared customer');
 select is((select count(*)::int from crm.sales_order o join lean_guest g on g.id = o.customer_id where o.note is not null), 0,
