@@ -16,6 +16,7 @@ public enum AllMethods {
             CampaignMethods.all(),
             LeadMethods.all(),
             CampaignReportMethods.all(),
+            ExplainReportMethods.all(),
             PartnerMethods.all(),
         ])
     }
