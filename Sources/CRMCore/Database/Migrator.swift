@@ -4,7 +4,8 @@ public import PQ
 
 /// Applies `SQL/migrations/*.sql` once each, in name order, each in its own transaction and
 /// recorded with a SHA-256 checksum; then re-applies every `SQL/repeatable/*.sql` (views and
-/// functions that are safe to recreate). Refuses to run when an applied migration has changed.
+/// functions that are safe to recreate) and `SQL/api/*.sql` (the methods' functions, which build on
+/// them). Refuses to run when an applied migration has changed.
 public struct Migrator: Sendable {
     public struct Report: Sendable, Equatable {
         public var applied: [String] = []
@@ -81,7 +82,7 @@ public struct Migrator: Sendable {
             }
             report.applied.append(file.name)
         }
-        for file in try files(in: "repeatable") {
+        for file in try files(in: "repeatable") + files(in: "api") {
             try conn.transaction { c in try c.execute(unsafeSQL: file.text) }
             report.repeatable.append(file.name)
         }

@@ -9,21 +9,24 @@ enum OpenRPC {
                 if !p.summary.isEmpty { o["description"] = .string(p.summary) }
                 return .object(o)
             }
-            methods.append([
+            var method: JSONObject = [
                 "name": .string(m.name),
                 "summary": .string(m.summary),
                 "paramStructure": "either",
                 "params": .array(params),
                 "result": ["name": "result", "schema": [:]],
                 "x-roles": .array(m.access.roleList.map { .string($0) }),
-            ])
+            ]
+            // The SQL function a DBA can call in psql for the same answer (README).
+            if let function = m.function { method["x-sql-function"] = .string(function) }
+            methods.append(.object(method))
         }
         return [
             "openrpc": "1.3.2",
             "info": [
                 "title": "crm",
                 "version": .string(version),
-                "description": "Line-delimited JSON-RPC 2.0 over TCP. Log in with auth.login; x-roles lists who may call each method.",
+                "description": "Line-delimited JSON-RPC 2.0 over TCP. Log in with auth.login; x-roles lists who may call each method, x-sql-function the SQL function that answers it.",
             ],
             "methods": .array(methods),
         ]

@@ -40,6 +40,9 @@ public struct RPCMethod: Sendable {
     /// Which lane the method's requests run in: reports have a concurrency limit and a deadline
     /// of their own, so a flood of them cannot take the pool from light requests.
     public let lane: Lane
+    /// The SQL function that is the method's statement, when it is declared with one (see
+    /// SQLFunctionMethod.swift); listed in rpc.discover as `x-sql-function`.
+    public let function: String?
     public let handler: Handler
 
     public enum Lane: Sendable {
@@ -48,13 +51,14 @@ public struct RPCMethod: Sendable {
 
     /// `lane` defaults to `.report` for `reports.*` and `.standard` for everything else.
     public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false,
-                lane: Lane? = nil, handler: @escaping Handler) {
+                lane: Lane? = nil, function: String? = nil, handler: @escaping Handler) {
         self.name = name
         self.summary = summary
         self.params = params
         self.access = access
         self.sequential = sequential
         self.lane = lane ?? (name.hasPrefix("reports.") ? .report : .standard)
+        self.function = function
         self.handler = handler
     }
 }

@@ -1,0 +1,100 @@
+import CRMCore
+import PQ
+
+/// What a method's SQL function returns: one JSON value, or a page of `(key text, json text)` rows.
+public enum SQLAnswer: Sendable {
+    /// One value (`returns json`). With `notFound`, NULL is answered -32004 "<notFound> <id> not found".
+    case json(notFound: String? = nil)
+    /// A keyset page (`returns table (key text, json text)`), in the order of the cursor's kind.
+    case page(PageOrder)
+
+    public static let json = SQLAnswer.json()
+
+    /// How a page is ordered, and so which arguments carry the cursor to the function:
+    /// `.id` → `after bigint` (ids after it); `.newest` → `after_at timestamptz, after_id bigint`
+    /// (rows before that time, newest first); `.rank` → `after_rank numeric, after_id bigint`
+    /// (rows ranked below, highest first). Each page function also takes `lim int`: limit + 1.
+    public enum PageOrder: Sendable { case id, newest, rank }
+}
+
+extension RPCMethod {
+    /// A method whose statement is one SQL function (SQL/repeatable/*_api.sql): the declaration's
+    /// params are bound by name (`"customer_id" => $1`, in declaration order; absent ones NULL),
+    /// so the function's arguments are named like the params, and a DBA calls the same function in
+    /// psql under the same role and unit (README, "Calling a method's function in psql"). The
+    /// statement text comes from the declaration alone; every value is a bound parameter.
+    public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false,
+                function: String, answer: SQLAnswer = .json) {
+        let call = SQLFunctionCall(function: function, params: params, answer: answer)
+        self.init(name, summary: summary, params: params, access: access, sequential: sequential, function: function) { p, ctx in
+            try await call.run(p, ctx)
+        }
+    }
+}
+
+/// The statement of a method declared with `function:`, and how its answer is read.
+struct SQLFunctionCall: Sendable {
+    let params: [ParamSpec]
+    let answer: SQLAnswer
+    /// `select f("a" => $1, "b" => $2) as json`, or `select key, json from f(…, "lim" => $n)`.
+    let sql: String
+
+    init(function: String, params: [ParamSpec], answer: SQLAnswer) {
+        let bound = params.filter { $0.name != "limit" && $0.name != "cursor" }
+        var arguments = bound.map(\.name)
+        switch answer {
+        case .json: break
+        case .page(.id): arguments += ["after", "lim"]
+        case .page(.newest): arguments += ["after_at", "after_id", "lim"]
+        case .page(.rank): arguments += ["after_rank", "after_id", "lim"]
+        }
+        let list = arguments.enumerated().map { "\"\($1)\" => $\($0 + 1)" }.joined(separator: ", ")
+        switch answer {
+        case .json: sql = "select \(function)(\(list)) as json"
+        case .page: sql = "select key, json from \(function)(\(list))"
+        }
+        self.params = bound
+        self.answer = answer
+    }
+
+    func run(_ p: Params, _ ctx: RequestContext) async throws(CRMError) -> JSON {
+        var values = params.map { p.sqlText($0) }
+        switch answer {
+        case .json(let notFound):
+            let found = try await ctx.json(PQQuery(unsafeSQL: sql, parameters: values))
+            if found == .null, let notFound {
+                throw CRMError.notFound(p.id("id").map { "\(notFound) \($0)" } ?? notFound)
+            }
+            return found
+        case .page(let order):
+            switch order {
+            case .id:
+                values.append(String(try IDCursor.after(p.string("cursor"))))
+            case .newest:
+                let (at, id) = try TimeCursor.decode(p.string("cursor"))
+                values += [at, id.map(String.init)]
+            case .rank:
+                let (rank, id) = try RankCursor.decode(p.string("cursor"))
+                values += [rank?.pqText, id.map(String.init)]
+            }
+            values.append(String(p.limit + 1))
+            return try await ctx.page(PQQuery(unsafeSQL: sql, parameters: values), limit: p.limit)
+        }
+    }
+}
+
+extension Params {
+    /// A declared param as the text PostgreSQL parses for the function argument of its name (the
+    /// argument's type decides): JSON for objects and arrays, digits for ids, exact decimals.
+    func sqlText(_ spec: ParamSpec) -> String? {
+        guard let value = object[spec.name], !value.isNull else { return nil }
+        switch spec.kind {
+        case .id: return id(spec.name).map(String.init)
+        case .decimal, .number: return decimal(spec.name)?.pqText
+        case .integer: return value.int64Value.map(String.init)
+        case .boolean: return value.boolValue.map { $0 ? "true" : "false" }
+        case .object, .array: return value.serialized
+        case .string, .oneOf, .date, .timestamp, .uuid: return value.stringValue
+        }
+    }
+}
