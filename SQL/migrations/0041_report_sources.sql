@@ -5,6 +5,10 @@
 --     (customers.create / update);
 --   * crm.api_key_week: one row per API key and week in which it logged in, written by
 --     crm.authenticate (at most one write per key and week, never per request);
+--   * crm.customer_first_sale: each customer's first month with a sale, kept from the monthly rollup
+--     by a statement trigger (SQL/repeatable/23_rollup_triggers.sql) and backfilled here, so the
+--     existing-versus-new report joins one row per customer instead of probing each customer's
+--     earlier months;
 --   * crm.basket_summary, crm.basket_product, crm.basket_pair: the product pairs bought in the same
 --     order, counted over the last year by crm.refresh_basket_pairs (the scheduled job, daily), so
 --     the basket-affinity report reads a few thousand rows instead of self-joining order lines.
@@ -23,8 +27,8 @@ comment on column crm.service_case.repair_cost is 'What repairing or replacing t
 -- The quality reports group a unit's cases by month opened.
 create index service_case_opened on crm.service_case (tenant_id, opened_at);
 
--- The sales forecast reads the open quotes (orders in status quoted) of a unit.
-create index sales_order_quoted on crm.sales_order (tenant_id) where status = 'quoted';
+-- The sales forecast reads the recent open quotes (orders in status quoted) of a unit.
+create index sales_order_quoted on crm.sales_order (tenant_id, ordered_at) where status = 'quoted';
 
 -- Who referred a customer: a customer of the same unit (the composite key makes another unit's
 -- customer impossible). Adding a nullable column rewrites nothing; the key is checked on the
@@ -35,6 +39,23 @@ alter table crm.customer add constraint customer_referred_by_fkey
 alter table crm.customer add constraint customer_not_referred_by_itself check (referred_by <> id);
 comment on column crm.customer.referred_by is 'The customer of the same unit who referred this one (null: none recorded).';
 create index customer_referred_by on crm.customer (tenant_id, referred_by) where referred_by is not null;
+
+-- First month with a sale per customer. Written by the rollup's insert trigger as whoever writes
+-- orders (crm_unit): unit users add and move back their own unit's rows. A later cancellation does
+-- not move it forward (the month stays the first with a sale recorded).
+create table crm.customer_first_sale (
+    tenant_id   uuid   not null,
+    customer_id bigint not null,
+    first_month date   not null,
+    primary key (tenant_id, customer_id),
+    foreign key (tenant_id, customer_id) references crm.customer (tenant_id, id)
+);
+comment on table crm.customer_first_sale is 'Each customer''s first month (UTC) with a sale in crm.customer_month_summary, kept by its insert trigger.';
+select crm.add_unit_policies('crm.customer_first_sale', 'first sales', true);
+grant select, insert, update on crm.customer_first_sale to crm_unit;
+grant select on crm.customer_first_sale to crm_reporter;
+insert into crm.customer_first_sale (tenant_id, customer_id, first_month)
+select s.tenant_id, s.customer_id, min(s.month) from crm.customer_month_summary s where s.orders > 0 group by 1, 2;
 
 -- API key use per week (Monday, UTC), for the adoption report. The login function (a security
 -- definer owned by crm_owner, no unit set) records it; it needs a policy of its own because row-level

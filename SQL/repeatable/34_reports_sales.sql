@@ -141,20 +141,20 @@ comment on function report.basket_affinity_json(numeric, int) is 'reports.basket
 
 -- A customer is an existing customer in a month when they had a sale before the first day of the
 -- same month a year earlier (first sale more than 12 months before the month); otherwise new.
--- Read from the monthly rollup: each row probes the same customer's earlier rows (primary key).
+-- Read from the monthly rollup and each customer's first month with a sale (crm.customer_first_sale,
+-- kept from the rollup by a trigger): one row per customer to join, not their earlier months.
 -- Rollup rows left at zero by a cancellation or a merge (orders = 0) are not sales.
 create or replace view report.customer_month_status with (security_invoker = true) as
 select t.slug as tenant,
        s.customer_id,
        s.month,
-       exists (select 1 from crm.customer_month_summary f
-                where f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
-                  and f.month < (s.month - interval '12 months')::date and f.orders > 0) as existing,
+       coalesce(f.first_month < (s.month - interval '12 months')::date, false) as existing,
        s.orders,
        s.revenue,
        s.revenue - s.cost as gross_margin
   from crm.customer_month_summary s
   join crm.tenant t on t.id = s.tenant_id
+  left join crm.customer_first_sale f on f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
  where s.orders > 0;
 
 comment on view report.customer_month_status is 'Each customer''s sales per month, marked existing (a sale before the first day of the same month a year earlier) or new.';
@@ -214,37 +214,42 @@ comment on column report.existing_vs_new_yearly.new_revenue is 'Revenue of the s
 comment on column report.existing_vs_new_yearly.new_gross_margin is 'Gross margin (profit contribution) of those sales.';
 comment on column report.existing_vs_new_yearly.existing_share_of_margin is 'Existing customers'' gross margin divided by the year''s.';
 
--- reports.existing_vs_new: the months of one year (default the current one) and the year's total.
--- The month range is given to the rollup's (tenant_id, month) index directly.
+-- reports.existing_vs_new: the months of one year (default the current one) and the year's total
+-- (the sum of its months). One pass over the year's rollup rows, grouped by month and class; the
+-- month range is given to the rollup's (tenant_id, month) index directly. The year's distinct
+-- customer counts (report.existing_vs_new_yearly) need a second pass over every row and are left
+-- to the view: at a million customers they take longer than the rest together.
 create or replace function report.existing_vs_new_json(p_year int) returns json
     language sql stable security invoker as $$
     with y as (select coalesce(p_year, extract(year from now() at time zone 'UTC')::int) as year),
-    rows as (
-        select r.* from report.customer_month_status r, y
-         where r.month >= make_date(y.year, 1, 1) and r.month < make_date(y.year + 1, 1, 1))
+    g as (
+        select r.month, r.existing, count(*) as customers, sum(r.revenue) as revenue, sum(r.gross_margin) as gross_margin
+          from report.customer_month_status r, y
+         where r.month >= make_date(y.year, 1, 1) and r.month < make_date(y.year + 1, 1, 1)
+         group by r.month, r.existing),
+    m as (
+        select g.month,
+               coalesce(sum(g.customers) filter (where g.existing), 0) as existing_customers,
+               coalesce(sum(g.revenue) filter (where g.existing), 0) as existing_revenue,
+               coalesce(sum(g.gross_margin) filter (where g.existing), 0) as existing_gross_margin,
+               coalesce(sum(g.customers) filter (where not g.existing), 0) as new_customers,
+               coalesce(sum(g.revenue) filter (where not g.existing), 0) as new_revenue,
+               coalesce(sum(g.gross_margin) filter (where not g.existing), 0) as new_gross_margin,
+               round(sum(g.gross_margin) filter (where g.existing) / nullif(sum(g.gross_margin), 0), 4) as existing_share_of_margin
+          from g group by g.month)
     select json_build_object(
         'year', (select year from y),
-        'months', (select coalesce(json_agg(m order by m.month), '[]') from (
-                      select r.month,
-                             count(*) filter (where r.existing) as existing_customers,
-                             coalesce(sum(r.revenue) filter (where r.existing), 0) as existing_revenue,
-                             coalesce(sum(r.gross_margin) filter (where r.existing), 0) as existing_gross_margin,
-                             count(*) filter (where not r.existing) as new_customers,
-                             coalesce(sum(r.revenue) filter (where not r.existing), 0) as new_revenue,
-                             coalesce(sum(r.gross_margin) filter (where not r.existing), 0) as new_gross_margin,
-                             round(sum(r.gross_margin) filter (where r.existing) / nullif(sum(r.gross_margin), 0), 4) as existing_share_of_margin
-                        from rows r group by r.month) m),
-        'total', (select row_to_json(x) from (
-                      select count(distinct r.customer_id) filter (where r.existing) as existing_customers,
-                             coalesce(sum(r.revenue) filter (where r.existing), 0) as existing_revenue,
-                             coalesce(sum(r.gross_margin) filter (where r.existing), 0) as existing_gross_margin,
-                             count(distinct r.customer_id) filter (where not r.existing) as new_customers,
-                             coalesce(sum(r.revenue) filter (where not r.existing), 0) as new_revenue,
-                             coalesce(sum(r.gross_margin) filter (where not r.existing), 0) as new_gross_margin,
-                             round(sum(r.gross_margin) filter (where r.existing) / nullif(sum(r.gross_margin), 0), 4) as existing_share_of_margin
-                        from rows r) x))
+        'months', (select coalesce(json_agg(m order by m.month), '[]') from m),
+        'total', (select json_build_object(
+                             'existing_revenue', coalesce(sum(g.revenue) filter (where g.existing), 0),
+                             'existing_gross_margin', coalesce(sum(g.gross_margin) filter (where g.existing), 0),
+                             'new_revenue', coalesce(sum(g.revenue) filter (where not g.existing), 0),
+                             'new_gross_margin', coalesce(sum(g.gross_margin) filter (where not g.existing), 0),
+                             'existing_share_of_margin',
+                             round(sum(g.gross_margin) filter (where g.existing) / nullif(sum(g.gross_margin), 0), 4))
+                    from g))
 $$;
-comment on function report.existing_vs_new_json(int) is 'reports.existing_vs_new: report.existing_vs_new_monthly for the months of one year and report.existing_vs_new_yearly''s row for it.';
+comment on function report.existing_vs_new_json(int) is 'reports.existing_vs_new: report.existing_vs_new_monthly for the months of one year, and the year''s revenue, margin and share (report.existing_vs_new_yearly without its distinct customer counts).';
 
 -- Referred customers' value per referrer, from the yearly rollup (all years).
 create or replace view report.referral_value with (security_invoker = true) as
@@ -361,10 +366,15 @@ comment on function crm.forecast_probability(jsonb, text) is
 create or replace view report.sales_pipeline with (security_invoker = true) as
 with items as (
     select o.tenant_id, 'quote'::text as stage, count(*) as items, coalesce(sum(v.value), 0) as value
-      from crm.sales_order o
+      from crm.tenant t
+      join crm.sales_order o on o.tenant_id = t.id
       cross join lateral (select sum(l.quantity * l.unit_price) as value from crm.order_line l
                            where l.tenant_id = o.tenant_id and l.order_id = o.id) v
      where o.status = 'quoted'
+       and o.ordered_at >= now() - make_interval(days => coalesce((t.settings->>'forecast_quote_days')::int, 90))
+       -- the earliest cutoff of the units the caller sees, once: a range for the quotes' index
+       and o.ordered_at >= (select min(now() - make_interval(days => coalesce((x.settings->>'forecast_quote_days')::int, 90)))
+                              from crm.tenant x)
      group by o.tenant_id
     union all
     select d.tenant_id, 'deal_' || d.status, count(*), coalesce(sum(v.value), 0)
@@ -382,10 +392,10 @@ select t.slug as tenant,
        round(i.value * crm.forecast_probability(t.settings, i.stage), 2) as weighted_value
   from items i join crm.tenant t on t.id = i.tenant_id;
 
-comment on view report.sales_pipeline is 'Open sales per stage weighted by its probability: quotes (orders in status quoted, at their quoted prices) and partner deals registered or approved (their products at list price). Probabilities from the unit''s forecast_probability setting, defaults quote 0.40, deal_registered 0.10, deal_approved 0.50.';
+comment on view report.sales_pipeline is 'Open sales per stage weighted by its probability: quotes of the last forecast_quote_days (setting, default 90; older ones count as gone cold) at their quoted prices, and partner deals registered or approved (their products at list price). Probabilities from the unit''s forecast_probability setting, defaults quote 0.40, deal_registered 0.10, deal_approved 0.50.';
 comment on column report.sales_pipeline.tenant is 'The business unit (slug).';
 comment on column report.sales_pipeline.stage is 'quote, deal_registered or deal_approved.';
-comment on column report.sales_pipeline.items is 'Open quotes or deals in the stage.';
+comment on column report.sales_pipeline.items is 'Open quotes (of the last forecast_quote_days, default 90) or deals in the stage.';
 comment on column report.sales_pipeline.value is 'Their value: quantity x quoted price (quotes), quantity x list price (deals).';
 comment on column report.sales_pipeline.probability is 'The probability of the stage becoming a sale.';
 comment on column report.sales_pipeline.weighted_value is 'value x probability.';
@@ -431,9 +441,10 @@ comment on column report.sales_run_rate.forecast_gross_margin is 'Gross margin p
 
 create or replace function report.sales_forecast_json(p_months int) returns json
     language sql stable security invoker as $$
+    with p as materialized (select * from report.sales_pipeline)
     select json_build_object(
-        'pipeline', (select coalesce(json_agg(p order by p.stage), '[]') from report.sales_pipeline p),
-        'weighted_pipeline', (select coalesce(sum(p.weighted_value), 0) from report.sales_pipeline p),
+        'pipeline', (select coalesce(json_agg(p order by p.stage), '[]') from p),
+        'weighted_pipeline', (select coalesce(sum(p.weighted_value), 0) from p),
         'run_rate', (select coalesce(json_agg(r order by r.month), '[]') from report.sales_run_rate r
                       where r.month <= (date_trunc('month', now() at time zone 'UTC')
                                         + make_interval(months => least(greatest(coalesce(p_months, 6), 1), 12)))::date))
