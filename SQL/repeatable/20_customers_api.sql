@@ -23,6 +23,7 @@ begin
         'lifecycle_stage', c.lifecycle_stage,
         'capture_phase', crm.customer_capture_phase(c),
         'merged_into', c.merged_into::text,
+        'referred_by', c.referred_by::text,
         'version', c.version,
         'created_at', c.created_at,
         'updated_at', c.updated_at,
@@ -88,6 +89,24 @@ begin
     end if;
 end $$;
 
+-- The referrer named by a request (referred_by: a customer id of the caller's unit, or null), or an
+-- error naming the field. The foreign key (0041) would refuse another unit's customer as well; this
+-- answers "not found" instead of a constraint violation.
+create or replace function crm.referrer_of(p jsonb, p_self bigint) returns bigint
+    language plpgsql stable as $$
+declare
+    v bigint := (p->>'referred_by')::bigint;
+begin
+    if v is null then return null; end if;
+    if v = p_self then
+        raise exception 'invalid params: a customer cannot refer itself' using errcode = 'CR422', detail = 'field=referred_by';
+    end if;
+    if not exists (select 1 from crm.customer c where c.tenant_id = crm.current_tenant() and c.id = v) then
+        raise exception 'customer % not found', v using errcode = 'CR404', detail = 'field=referred_by';
+    end if;
+    return v;
+end $$;
+
 create or replace function crm.create_customer(p jsonb) returns json
     language plpgsql as $$
 declare
@@ -107,10 +126,10 @@ begin
     end if;
     perform crm.assert_no_duplicate(v_emails, v_phones, null);
     insert into crm.customer (tenant_id, name, emails, phones, address, company, branch, segment,
-                              consent, preferences, lifecycle_stage, idempotency_key)
+                              consent, preferences, lifecycle_stage, idempotency_key, referred_by)
     values (crm.current_tenant(), btrim(p->>'name'), v_emails, v_phones, nullif(p->'address', 'null'), p->>'company',
             p->>'branch', p->>'segment', coalesce(nullif(p->'consent', 'null'), '{}'), coalesce(nullif(p->'preferences', 'null'), '{}'),
-            coalesce(p->>'lifecycle_stage', 'prospect'), v_key)
+            coalesce(p->>'lifecycle_stage', 'prospect'), v_key, crm.referrer_of(p, null))
     returning * into c;
     insert into crm.customer_lifecycle_history (tenant_id, customer_id, stage)
     values (c.tenant_id, c.id, c.lifecycle_stage);
@@ -150,6 +169,7 @@ begin
         consent = case when p ? 'consent' then coalesce(nullif(p->'consent', 'null'), '{}') else consent end,
         preferences = case when p ? 'preferences' then coalesce(nullif(p->'preferences', 'null'), '{}') else preferences end,
         lifecycle_stage = coalesce(p->>'lifecycle_stage', lifecycle_stage),
+        referred_by = case when p ? 'referred_by' then crm.referrer_of(p, p_id) else referred_by end,
         version = version + 1,
         updated_at = now()
      where tenant_id = c.tenant_id and id = p_id
@@ -183,6 +203,6 @@ begin
            and c.id = p_id);
 end $$;
 
-grant execute on function crm.customer_json(crm.customer), crm.clean_contacts(jsonb, text),
+grant execute on function crm.customer_json(crm.customer), crm.clean_contacts(jsonb, text), crm.referrer_of(jsonb, bigint),
     crm.assert_no_duplicate(text[], text[], bigint), crm.create_customer(jsonb),
     crm.update_customer(bigint, int, jsonb), crm.get_customer(bigint) to crm_unit;

@@ -114,10 +114,25 @@ begin
      group by o.tenant_id, o.ordered_at, o.staff_id, o.campaign_id, o.partner_id;
 end $$;
 
+-- Each customer's first month with a sale (crm.customer_first_sale, 0041), from the monthly rows a
+-- statement inserted: one upsert per statement, moved back only when a sale lands earlier. Only
+-- inserts: a customer's first sale in a month always inserts its monthly row.
+create or replace function crm.customer_first_sale_statement() returns trigger language plpgsql as $$
+begin
+    insert into crm.customer_first_sale as f (tenant_id, customer_id, first_month)
+    select n.tenant_id, n.customer_id, min(n.month) from new_months n where n.orders > 0 group by 1, 2
+    on conflict (tenant_id, customer_id) do update set first_month = excluded.first_month
+     where excluded.first_month < f.first_month;
+    return null;
+end $$;
+grant execute on function crm.customer_first_sale_statement() to crm_unit;
+
 create or replace trigger order_line_rollup after insert on crm.order_line
     referencing new table as new_lines for each statement execute function crm.order_lines_rollup();
 create or replace trigger customer_year_rollup_insert after insert on crm.customer_month_summary
     referencing new table as new_months for each statement execute function crm.customer_year_rollup_statement();
+create or replace trigger customer_first_sale_insert after insert on crm.customer_month_summary
+    referencing new table as new_months for each statement execute function crm.customer_first_sale_statement();
 create or replace trigger customer_year_rollup_update after update on crm.customer_month_summary
     referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
 create or replace trigger customer_year_rollup_delete after delete on crm.customer_month_summary

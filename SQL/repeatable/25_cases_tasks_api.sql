@@ -7,7 +7,7 @@ begin
         select json_build_object('id', c.id::text, 'customer_id', c.customer_id::text, 'category', c.category, 'priority', c.priority,
             'status', c.status, 'subject', c.subject, 'description', c.description, 'order_id', c.order_id::text,
             'product_id', c.product_id::text, 'assigned_to', c.assigned_to::text, 'opened_at', c.opened_at, 'sla_due_at', c.sla_due_at,
-            'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'resolution', c.resolution, 'version', c.version,
+            'first_response_at', c.first_response_at, 'resolved_at', c.resolved_at, 'resolution', c.resolution, 'repair_cost', c.repair_cost, 'version', c.version,
             'minutes_to_first_response', round(extract(epoch from c.first_response_at - c.opened_at) / 60),
             'minutes_to_resolution', round(extract(epoch from c.resolved_at - c.opened_at) / 60),
             'history', (select json_agg(json_build_object('status', h.status, 'at', h.at, 'note', h.note) order by h.at, h.id)
@@ -27,19 +27,24 @@ begin
         raise exception 'customer % not found', p->>'customer_id' using errcode = 'CR404', detail = 'field=customer_id';
     end if;
     insert into crm.service_case (tenant_id, customer_id, category, priority, subject, description, order_id, product_id,
-                                  assigned_to, opened_at, sla_due_at)
+                                  assigned_to, opened_at, sla_due_at, repair_cost)
     values (v_tenant, (p->>'customer_id')::bigint, p->>'category', v_priority, p->>'subject', p->>'description',
             (p->>'order_id')::bigint, (p->>'product_id')::bigint, (p->>'assigned_to')::bigint,
             coalesce((p->>'opened_at')::timestamptz, now()),
-            coalesce((p->>'opened_at')::timestamptz, now()) + make_interval(secs => v_hours * 3600))
+            coalesce((p->>'opened_at')::timestamptz, now()) + make_interval(secs => v_hours * 3600),
+            (p->>'repair_cost')::numeric)
     returning id into v;
     insert into crm.case_status_history (tenant_id, case_id, status, by_principal) values (v_tenant, v, 'open', crm.current_principal());
     return crm.case_json(v);
 end $$;
 
--- update / assign / resolve: any change after opening is the first response.
+-- update / assign / resolve: any change after opening is the first response. p_repair_cost (0041)
+-- sets what repairing the product cost; the seven-argument form it replaced is dropped, so there
+-- is one definition.
+drop function if exists crm.change_case(bigint, int, text, bigint, text, text, text);
 create or replace function crm.change_case(p_id bigint, p_version int, p_status text, p_assigned_to bigint,
-                                           p_priority text, p_resolution text, p_note text) returns json
+                                           p_priority text, p_resolution text, p_note text,
+                                           p_repair_cost numeric default null) returns json
     language plpgsql as $$
 declare
     c crm.service_case;
@@ -63,6 +68,7 @@ begin
         assigned_to = coalesce(p_assigned_to, assigned_to),
         priority = coalesce(p_priority, priority),
         resolution = coalesce(p_resolution, resolution),
+        repair_cost = coalesce(p_repair_cost, repair_cost),
         first_response_at = coalesce(first_response_at, now()),
         resolved_at = case when p_status = 'resolved' then now() when p_status = 'open' then null else resolved_at end,
         version = version + 1
@@ -120,5 +126,5 @@ begin
     return total + n;
 end $$;
 
-grant execute on function crm.case_json(bigint), crm.open_case(jsonb), crm.change_case(bigint, int, text, bigint, text, text, text),
+grant execute on function crm.case_json(bigint), crm.open_case(jsonb), crm.change_case(bigint, int, text, bigint, text, text, text, numeric),
     crm.run_task_rules(timestamptz) to crm_unit;

@@ -35,13 +35,18 @@ begin
            orders = s.orders + excluded.orders, units = s.units + excluded.units;
     update crm.customer_month_summary set revenue = 0, cost = 0, orders = 0, units = 0
      where tenant_id = v_tenant and customer_id = p_merge;
+    -- Referrals (0041): whom p_merge referred, p_keep referred; p_keep keeps its own referrer, or
+    -- takes p_merge's; nobody refers itself.
+    update crm.customer set referred_by = case when id = p_keep then null else p_keep end
+     where tenant_id = v_tenant and referred_by = p_merge;
     update crm.customer set merged_into = p_keep, version = version + 1, updated_at = now(),
-                            emails = '{}', phones = '{}'
+                            emails = '{}', phones = '{}', referred_by = null
      where tenant_id = v_tenant and id = p_merge;
     update crm.customer set
         emails = array(select distinct e from unnest(k.emails || m.emails) e),
         phones = array(select distinct p from unnest(k.phones || m.phones) p),
         preferences = coalesce(m.preferences, '{}') || coalesce(k.preferences, '{}'),
+        referred_by = coalesce(referred_by, nullif(m.referred_by, p_keep)),
         version = version + 1, updated_at = now()
      where tenant_id = v_tenant and id = p_keep
     returning * into k;

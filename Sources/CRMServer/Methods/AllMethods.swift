@@ -13,6 +13,8 @@ public enum AllMethods {
             LoyaltyMethods.all(),
             ReportMethods.all(),
             ContactReportMethods.all(),
+            QualityReportMethods.all(),
+            SalesReportMethods.all(),
             CampaignMethods.all(),
             LeadMethods.all(),
             CampaignReportMethods.all(),

@@ -6,6 +6,8 @@ import PQ
 enum CaseMethods {
     static let statuses = ["open", "in_progress", "waiting", "resolved", "closed"]
     static let priorities = ["low", "normal", "high", "urgent"]
+    /// What repairing or replacing the product cost (the repair cost report); not negative.
+    static let repairCost = ParamSpec.amount("repair_cost", "what repairing or replacing the product cost, >= 0")
 
     /// update, assign and resolve are one SQL function with different params.
     static func change(_ name: String, _ summary: String, _ params: [ParamSpec], status: String? = nil) -> RPCMethod {
@@ -14,7 +16,8 @@ enum CaseMethods {
                   access: .unitWrite) { p, ctx in
             try await ctx.json("""
                 select crm.change_case(\(try p.requiredID("id")), \(p.int("version"))::int, \(status ?? p.string("status")),
-                                       \(p.id("assigned_to")), \(p.string("priority")), \(p.string("resolution")), \(p.string("note"))) as json
+                                       \(p.id("assigned_to")), \(p.string("priority")), \(p.string("resolution")), \(p.string("note")),
+                                       \(p.decimal("repair_cost"))::numeric) as json
                 """)
         }
     }
@@ -26,14 +29,14 @@ enum CaseMethods {
                                ParamSpec("category", .oneOf(["complaint", "quality", "replacement", "refund", "question"]), required: true),
                                ParamSpec("priority", .oneOf(priorities)), .string("subject", required: true, max: 300),
                                .string("description", max: 8000), .id("order_id"), .id("product_id"), .id("assigned_to"),
-                               ParamSpec("opened_at", .timestamp)],
+                               ParamSpec("opened_at", .timestamp), repairCost],
                       access: .unitWrite) { p, ctx in
                 try await ctx.json("select crm.open_case(\(PQJSON(JSON.object(p.object).serialized))::jsonb) as json")
             },
             change("cases.update", "Changes a case's status or priority, with a note for the history.",
-                   [ParamSpec("status", .oneOf(statuses)), ParamSpec("priority", .oneOf(priorities)), .string("note", max: 4000)]),
+                   [ParamSpec("status", .oneOf(statuses)), ParamSpec("priority", .oneOf(priorities)), .string("note", max: 4000), repairCost]),
             change("cases.assign", "Assigns a case to a staff member.", [.id("assigned_to", required: true), .string("note", max: 4000)]),
-            change("cases.resolve", "Resolves a case with its resolution.", [.string("resolution", required: true, max: 4000), .string("note", max: 4000)],
+            change("cases.resolve", "Resolves a case with its resolution.", [.string("resolution", required: true, max: 4000), .string("note", max: 4000), repairCost],
                    status: "resolved"),
             RPCMethod("cases.list", summary: "Cases, oldest due first: open ones by default, optionally of one customer or assignee; paged.",
                       params: [.id("customer_id"), .id("assigned_to"), ParamSpec("status", .oneOf(statuses)), .limit(), .cursor()],

@@ -19,6 +19,7 @@ enum CustomerMethods {
         ParamSpec("consent", .object(properties: nil), "per channel: {\"phone\": true, \"email\": false, ...}"),
         ParamSpec("preferences", .object(properties: nil), "free-form: room type, favourite seat, hobbies"),
         ParamSpec("lifecycle_stage", .oneOf(stages)),
+        .id("referred_by", "the customer of the unit who referred this one (null to clear it)"),
     ]
 
     static func all() -> [RPCMethod] {

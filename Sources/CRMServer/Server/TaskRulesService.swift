@@ -43,7 +43,8 @@ public struct TaskRulesService: Service {
                     // Tiers first: the visit rule reads them, and so does the caller lookup.
                     return try c.query("""
                         select crm.refresh_customer_tiers() as tiers, crm.reassign_partner_leads() as moved,
-                               crm.compact_sales_rollups() as folded, crm.run_task_rules() as n
+                               crm.compact_sales_rollups() as folded, crm.refresh_basket_pairs() as pairs,
+                               crm.run_task_rules() as n
                         """)[0].get("n", as: Int.self)
                 }
             }
