@@ -54,8 +54,15 @@ comment on table crm.customer_first_sale is 'Each customer''s first month (UTC) 
 select crm.add_unit_policies('crm.customer_first_sale', 'first sales', true);
 grant select, insert, update on crm.customer_first_sale to crm_unit;
 grant select on crm.customer_first_sale to crm_reporter;
+-- The backfill reads and writes with the force lifted for this transaction only: row-level
+-- security is forced on the owner too and no policy is crm_owner's, so it would see no rollup rows
+-- (as 0016's contact backfill did; see 0020).
+alter table crm.customer_month_summary no force row level security;
+alter table crm.customer_first_sale no force row level security;
 insert into crm.customer_first_sale (tenant_id, customer_id, first_month)
 select s.tenant_id, s.customer_id, min(s.month) from crm.customer_month_summary s where s.orders > 0 group by 1, 2;
+alter table crm.customer_month_summary force row level security;
+alter table crm.customer_first_sale force row level security;
 
 -- API key use per week (Monday, UTC), for the adoption report. The login function (a security
 -- definer owned by crm_owner, no unit set) records it; it needs a policy of its own because row-level

@@ -191,27 +191,31 @@ comment on column report.existing_vs_new_monthly.new_gross_margin is 'Their gros
 comment on column report.existing_vs_new_monthly.existing_share_of_margin is 'Existing customers'' gross margin divided by the month''s.';
 
 create or replace view report.existing_vs_new_yearly with (security_invoker = true) as
-select r.tenant,
-       extract(year from r.month)::int as year,
-       count(distinct r.customer_id) filter (where r.existing) as existing_customers,
-       coalesce(sum(r.revenue) filter (where r.existing), 0) as existing_revenue,
-       coalesce(sum(r.gross_margin) filter (where r.existing), 0) as existing_gross_margin,
-       count(distinct r.customer_id) filter (where not r.existing) as new_customers,
-       coalesce(sum(r.revenue) filter (where not r.existing), 0) as new_revenue,
-       coalesce(sum(r.gross_margin) filter (where not r.existing), 0) as new_gross_margin,
-       round(sum(r.gross_margin) filter (where r.existing) / nullif(sum(r.gross_margin), 0), 4) as existing_share_of_margin
-  from report.customer_month_status r
- group by r.tenant, 2;
+select t.slug as tenant,
+       y.year,
+       count(*) filter (where f.first_month < make_date(y.year, 1, 1)) as existing_customers,
+       coalesce(sum(y.revenue) filter (where f.first_month < make_date(y.year, 1, 1)), 0) as existing_revenue,
+       coalesce(sum(y.gross_margin) filter (where f.first_month < make_date(y.year, 1, 1)), 0) as existing_gross_margin,
+       count(*) filter (where not f.first_month < make_date(y.year, 1, 1)) as new_customers,
+       coalesce(sum(y.revenue) filter (where not f.first_month < make_date(y.year, 1, 1)), 0) as new_revenue,
+       coalesce(sum(y.gross_margin) filter (where not f.first_month < make_date(y.year, 1, 1)), 0) as new_gross_margin,
+       round(sum(y.gross_margin) filter (where f.first_month < make_date(y.year, 1, 1)) / nullif(sum(y.gross_margin), 0), 4)
+           as existing_share_of_margin
+  from crm.customer_year_summary y
+  join crm.customer_first_sale f on f.tenant_id = y.tenant_id and f.customer_id = y.customer_id
+  join crm.tenant t on t.id = y.tenant_id
+ where y.orders > 0
+ group by t.slug, y.year;
 
-comment on view report.existing_vs_new_yearly is 'Profit contribution per calendar year of existing against new customers: the sum of the months, each month''s sales classed as in report.existing_vs_new_monthly (a customer who became existing during the year is counted in both classes).';
+comment on view report.existing_vs_new_yearly is 'Profit contribution per calendar year of existing customers (their first sale came before the year: they were customers last year or earlier) against new ones (first sale in the year). One row per customer and year from the yearly rollup, so each customer is counted once.';
 comment on column report.existing_vs_new_yearly.tenant is 'The business unit (slug).';
 comment on column report.existing_vs_new_yearly.year is 'Calendar year (UTC).';
-comment on column report.existing_vs_new_yearly.existing_customers is 'Customers who bought as existing customers in some month of the year.';
-comment on column report.existing_vs_new_yearly.existing_revenue is 'Revenue of the sales made as existing customers.';
-comment on column report.existing_vs_new_yearly.existing_gross_margin is 'Gross margin (profit contribution) of those sales.';
-comment on column report.existing_vs_new_yearly.new_customers is 'Customers who bought as new customers in some month of the year.';
-comment on column report.existing_vs_new_yearly.new_revenue is 'Revenue of the sales made as new customers.';
-comment on column report.existing_vs_new_yearly.new_gross_margin is 'Gross margin (profit contribution) of those sales.';
+comment on column report.existing_vs_new_yearly.existing_customers is 'Customers who bought in the year and had bought before it.';
+comment on column report.existing_vs_new_yearly.existing_revenue is 'Their revenue in the year.';
+comment on column report.existing_vs_new_yearly.existing_gross_margin is 'Their gross margin (profit contribution) in the year.';
+comment on column report.existing_vs_new_yearly.new_customers is 'Customers whose first sale was in the year.';
+comment on column report.existing_vs_new_yearly.new_revenue is 'Their revenue in the year.';
+comment on column report.existing_vs_new_yearly.new_gross_margin is 'Their gross margin (profit contribution) in the year.';
 comment on column report.existing_vs_new_yearly.existing_share_of_margin is 'Existing customers'' gross margin divided by the year''s.';
 
 -- reports.existing_vs_new: the months of one year (default the current one) and the year's total
@@ -249,7 +253,7 @@ create or replace function report.existing_vs_new_json(p_year int) returns json
                              round(sum(g.gross_margin) filter (where g.existing) / nullif(sum(g.gross_margin), 0), 4))
                     from g))
 $$;
-comment on function report.existing_vs_new_json(int) is 'reports.existing_vs_new: report.existing_vs_new_monthly for the months of one year, and the year''s revenue, margin and share (report.existing_vs_new_yearly without its distinct customer counts).';
+comment on function report.existing_vs_new_json(int) is 'reports.existing_vs_new: report.existing_vs_new_monthly for the months of one year, and their sum (each month''s sales classed as in that month; report.existing_vs_new_yearly classes a customer once for the whole year).';
 
 -- Referred customers' value per referrer, from the yearly rollup (all years).
 create or replace view report.referral_value with (security_invoker = true) as
