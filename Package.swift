@@ -39,19 +39,27 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Who calls and what can go wrong: CRMError, Principal, Role. No dependencies.
+        .target(
+            name: "CRMModel",
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "CRMCore",
             dependencies: [
                 "PQ",
+                "CRMModel",
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: swiftSettings
         ),
+        // The protocol without a database: JSON, framing, JSON-RPC messages, the method registry,
+        // OpenRPC, the call chain (access, rate limit, params, lanes, shares), connections and
+        // limits, metrics. Its tests run in-process against stub methods.
         .target(
-            name: "CRMServer",
+            name: "CRMProtocol",
             dependencies: [
-                "PQ",
-                "CRMCore",
+                "CRMModel",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
@@ -62,11 +70,24 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The CRM's methods over PostgreSQL, and the services they share.
+        .target(
+            name: "CRMServer",
+            dependencies: [
+                "PQ",
+                "CRMCore",
+                "CRMProtocol",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "crm",
             dependencies: [
                 "PQ",
                 "CRMCore",
+                "CRMProtocol",
                 "CRMServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -94,10 +115,28 @@ let package = Package(
             dependencies: ["PQ", "CRMCore", "CRMTestSupport"],
             swiftSettings: swiftSettings
         ),
+        // A blocking line client for the tests (the stand-in for `nc`).
+        .target(
+            name: "ProtocolTestSupport",
+            dependencies: ["CRMProtocol"],
+            swiftSettings: swiftSettings
+        ),
+        // The protocol in-process, against stub methods: no PostgreSQL, seconds.
+        .testTarget(
+            name: "ProtocolTests",
+            dependencies: [
+                "CRMModel", "CRMProtocol", "ProtocolTestSupport",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "CRMServerTests",
             dependencies: [
-                "PQ", "CRMCore", "CRMServer", "CRMTestSupport",
+                "PQ", "CRMCore", "CRMProtocol", "CRMServer", "CRMTestSupport", "ProtocolTestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],

@@ -1,3 +1,4 @@
+import CRMProtocol
 import ArgumentParser
 import CRMServer
 import Foundation

@@ -1,3 +1,4 @@
+import CRMProtocol
 import ArgumentParser
 import CRMCore
 import CRMServer
@@ -48,7 +49,7 @@ struct ServeCommand: AsyncParsableCommand {
             limits: limits,
             registry: AllMethods.registry(),
             metrics: metrics)
-        let server = CRMServer(host: host, port: port, services: services, logger: logger)
+        let server = RPCServer(host: host, port: port, services: services, logger: logger)
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: PoolService(pool: pool)), .init(service: server)]
         if let metricsListen {
             members.append(.init(service: MetricsEndpoint(host: metricsListen.0, port: metricsListen.1, services: services, logger: logger)))

@@ -1,4 +1,5 @@
 import CRMCore
+@testable import CRMProtocol
 @testable import CRMServer
 import CRMTestSupport
 import Foundation

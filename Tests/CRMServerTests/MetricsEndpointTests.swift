@@ -1,4 +1,6 @@
+import ProtocolTestSupport
 import CRMCore
+@testable import CRMProtocol
 @testable import CRMServer
 import CRMTestSupport
 import Foundation
@@ -23,7 +25,7 @@ final class MetricsEndpointTests: XCTestCase {
 
     func testMetricsAndHealthOverHTTP() async throws {
         let h = try await ServerHarness.start("metrics", extraMethods: [FairShareTests.slowWork])
-        let endpoint = MetricsEndpoint(host: "127.0.0.1", port: 0, services: h.server.services, logger: Logger(label: "test"))
+        let endpoint = MetricsEndpoint(host: "127.0.0.1", port: 0, services: try XCTUnwrap(h.server.services.application as? ServerServices), logger: Logger(label: "test"))
         let serving = Task { try await endpoint.run() }
         defer { serving.cancel() }
         var port: Int?

@@ -1,3 +1,5 @@
+import ProtocolTestSupport
+@testable import CRMProtocol
 @testable import CRMServer
 import CRMTestSupport
 import XCTest

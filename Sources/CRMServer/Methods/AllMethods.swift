@@ -1,3 +1,4 @@
+public import CRMProtocol
 /// The registry of every method this server answers. Each area adds its group here.
 public enum AllMethods {
     public static func registry() -> MethodRegistry {

@@ -1,3 +1,4 @@
+import CRMProtocol
 /// `orders.*`, `payments.record`, `goals.set`: sales with the price and cost of the day, status
 /// history, the balance, and goals to measure against. Each method is one function of
 /// SQL/api/orders.sql.

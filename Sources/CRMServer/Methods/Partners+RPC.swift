@@ -1,3 +1,4 @@
+import CRMProtocol
 import CRMCore
 import PQ
 
@@ -22,7 +23,7 @@ enum PartnerMethods {
                                .string("region", max: 100), ParamSpec("lead_weight", .integer(min: 1, max: 1000))],
                       access: granters) { p, ctx in
                 for field in ["discount_pct", "commission_pct"] {
-                    if let d = p.decimal(field), let v = Double(d.text), !(0...100).contains(v) {
+                    if let d = p.decimal(field), let v = Double(d), !(0...100).contains(v) {
                         throw CRMError.invalidParams(field, "must be between 0 and 100")
                     }
                 }
@@ -37,7 +38,7 @@ enum PartnerMethods {
             RPCMethod("partners.set_price", summary: "Sets the price a partner pays for a product (instead of list price less its discount).",
                       params: [.string("partner", required: true, max: 100), .id("product_id", required: true), .amount("price", required: true)],
                       access: granters) { p, ctx in
-                guard let price = p.decimal("price"), !price.text.hasPrefix("-") else { throw CRMError.invalidParams("price", "must not be negative") }
+                guard let price = p.decimal("price"), !price.hasPrefix("-") else { throw CRMError.invalidParams("price", "must not be negative") }
                 return try await ctx.json("""
                     select crm.set_partner_price(\(try p.requiredString("partner")), \(try p.requiredID("product_id")), \(price)::numeric) as json
                     """)

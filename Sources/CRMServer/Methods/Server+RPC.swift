@@ -1,3 +1,4 @@
+import CRMProtocol
 import CRMCore
 import Foundation
 import PQ
@@ -17,7 +18,7 @@ enum ServerMethods {
             // and the answer budget holds the reader before the next (200 clients that never read
             // their answers: about 2.0 GB of server memory with 16 in flight each, 0.7 GB so).
             RPCMethod("rpc.discover", summary: "The OpenRPC document of every method, its params and the roles that may call it.", access: .anyone, sequential: true) { _, ctx in
-                ctx.services.openRPCDocument
+                ctx.rpc.openRPCDocument
             },
         ]
     }

@@ -1,3 +1,4 @@
+public import CRMProtocol
 public import CRMCore
 public import PQ
 

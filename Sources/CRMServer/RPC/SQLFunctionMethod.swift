@@ -1,3 +1,4 @@
+public import CRMProtocol
 import CRMCore
 import PQ
 

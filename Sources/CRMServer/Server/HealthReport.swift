@@ -1,5 +1,7 @@
-import CRMCore
-import Foundation
+public import Logging
+public import CRMProtocol
+public import CRMCore
+public import Foundation
 
 /// The server's health, for `server.health` and the metrics endpoint's `/health`. A pool that
 /// answered a statement in the last `trustRecent` (and has not failed since) is healthy without
@@ -39,3 +41,25 @@ enum HealthReport {
         ])
     }
 }
+
+extension ServerServices: MetricsSource {
+    public func willScrape() -> ServerMetrics {
+        let stats = database.pool.stats
+        metrics.samplePool(open: stats.open, idle: stats.idle, max: stats.max, waiting: stats.waiting)
+        return metrics
+    }
+
+    public func health() async -> (healthy: Bool, json: JSON) {
+        await HealthReport.current(self)
+    }
+}
+
+extension MetricsEndpoint {
+    /// The endpoint of a CRM server: its metrics, its pool, its database's health.
+    public convenience init(host: String, port: Int, services: ServerServices, logger: Logger) {
+        self.init(host: host, port: port, source: services, logger: logger)
+    }
+}
+
+/// The database layer reports pool waits and failed statements to the server's metrics.
+extension ServerMetrics: DatabaseObserver {}

@@ -1,63 +1,17 @@
+public import Logging
 public import CRMCore
+public import CRMProtocol
 public import Foundation
 
-/// The server's limits. Each has an environment variable (see README) and a sane default.
-public struct ServerLimits: Sendable {
-    /// Longest accepted line in bytes; a longer one gets -32013 and the connection closes.
-    public var maxLineBytes = 1 << 20
-    public var maxConnections = 10_000
-    /// Requests in flight per connection; further lines wait unread (TCP backpressure).
-    public var maxInFlightPerConnection = 16
-    /// Bytes of answers waiting for a slow reader's socket before its input stops being read.
-    public var maxPendingAnswerBytes = 1 << 20
-    /// A connection with no input for this long is closed.
-    public var idleTimeout: Duration = .seconds(300)
-    /// A line must arrive in full within this long after its first byte (slow senders are closed).
-    public var lineTimeout: Duration = .seconds(30)
-    /// A request still running after this is cancelled (PQcancel) and answered with -32008.
-    public var requestDeadline: Duration = .seconds(30)
-    /// Per API key: sustained requests per second and burst.
-    public var rateLimitPerSecond: Double = 2_000
-    public var rateLimitBurst: Double = 4_000
-    /// Methods open before login (auth.login, server.ping, ...): requests per second and burst
-    /// per connection and per remote address, whoever sends them.
-    public var anonymousRatePerConnection: Double = 50
-    public var anonymousBurstPerConnection: Double = 100
-    public var anonymousRatePerAddress: Double = 500
-    public var anonymousBurstPerAddress: Double = 1_000
-    /// Most messages in one batch; a longer batch is answered -32600 with the limit in `data`.
-    public var maxBatchSize = 100
-    /// Pool connections one business unit or partner is sure of (nil: half the pool); it may
-    /// use more while nobody else waits, and the next free connection goes to another first.
-    public var poolShare: Int?
-    /// Reports (`reports.*`) run in a lane of their own: this many at once (nil: a quarter of the
-    /// pool), at most half of them for one unit or partner, each with its own deadline.
-    public var reportConcurrency: Int?
-    public var reportDeadline: Duration = .seconds(60)
-    /// Time allowed for requests in flight at shutdown.
-    public var shutdownGrace: Duration = .seconds(10)
-
-    public init() {}
-}
-
-/// What every request handler shares.
-public final class ServerServices: Sendable {
+/// What the CRM's handlers share: the database, and the limits, methods and metrics the protocol
+/// layer serves them with. Handlers reach it as `ctx.services` (RequestContext+Database.swift).
+public final class ServerServices: ServerApplication {
     public let database: CRMDatabase
     public let limits: ServerLimits
     public let registry: MethodRegistry
-    public let rateLimiter: RateLimiter<UUID>
-    /// Methods open before login, per connection and per remote address.
-    let anonymousPerConnection: RateLimiter<UInt64>
-    let anonymousPerAddress: RateLimiter<String>
-    /// Every principal's requests pass `poolGate` (a share of the pool per unit or partner);
-    /// reports also pass `reportGate` first.
-    let poolGate: ShareGate
-    let reportGate: ShareGate
     public let metrics: ServerMetrics
     public let version: String
     public let startedAt: Date
-    /// The answer of `rpc.discover`, serialized once: it is large, and open to anyone.
-    public let openRPCDocument: JSON
 
     public init(database: CRMDatabase, limits: ServerLimits, registry: MethodRegistry, metrics: ServerMetrics = ServerMetrics(),
                 version: String = "0.1.0") {
@@ -65,16 +19,21 @@ public final class ServerServices: Sendable {
         self.limits = limits
         self.registry = registry
         self.metrics = metrics
-        self.rateLimiter = RateLimiter(ratePerSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst)
-        self.anonymousPerConnection = RateLimiter(ratePerSecond: limits.anonymousRatePerConnection, burst: limits.anonymousBurstPerConnection)
-        self.anonymousPerAddress = RateLimiter(ratePerSecond: limits.anonymousRatePerAddress, burst: limits.anonymousBurstPerAddress)
-        let poolSize = database.pool.stats.max
-        self.poolGate = ShareGate(capacity: poolSize, perHolder: limits.poolShare ?? max(1, poolSize / 2), borrowing: true)
-        let lane = limits.reportConcurrency ?? max(1, poolSize / 4)
-        self.reportGate = ShareGate(capacity: lane, perHolder: max(1, lane / 2), borrowing: false)
         self.version = version
         self.startedAt = Date()
-        self.openRPCDocument = .raw(OpenRPC.document(registry, version: version).serialized)
+    }
+
+    /// The protocol layer's services for a server of these handlers: its capacity is the pool's
+    /// size, and a call waits for a place as long as for a pool connection.
+    public func rpcServices() -> RPCServices {
+        RPCServices(limits: limits, registry: registry, capacity: database.pool.stats.max,
+                    gateTimeout: database.pool.configuration.checkoutTimeout, metrics: metrics, version: version, application: self)
     }
 }
 
+extension RPCServer {
+    /// A server answering the CRM's methods over `services`' database.
+    public convenience init(host: String, port: Int, services: ServerServices, logger: Logger) {
+        self.init(host: host, port: port, services: services.rpcServices(), logger: logger)
+    }
+}

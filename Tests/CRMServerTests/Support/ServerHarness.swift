@@ -1,4 +1,6 @@
+import ProtocolTestSupport
 import CRMCore
+@testable import CRMProtocol
 @testable import CRMServer
 import CRMTestSupport
 import Foundation
@@ -11,7 +13,7 @@ import ServiceLifecycle
 final class ServerHarness: @unchecked Sendable {
     let db: TestDatabase
     let pool: PQPool
-    let server: CRMServer
+    let server: RPCServer
     let group: ServiceGroup
     let running: Task<Void, any Error>
     let port: Int
@@ -29,14 +31,14 @@ final class ServerHarness: @unchecked Sendable {
         let metrics = ServerMetrics()
         let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger, observer: metrics), limits: limits,
                                       registry: registry, metrics: metrics)
-        let server = CRMServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
+        let server = RPCServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
         let running = Task { try await group.run() }
         let address = try await server.listeningAddress()
         return ServerHarness(db: db, pool: pool, server: server, group: group, running: running, port: address.port!)
     }
 
-    private init(db: TestDatabase, pool: PQPool, server: CRMServer, group: ServiceGroup, running: Task<Void, any Error>, port: Int) {
+    private init(db: TestDatabase, pool: PQPool, server: RPCServer, group: ServiceGroup, running: Task<Void, any Error>, port: Int) {
         self.db = db
         self.pool = pool
         self.server = server

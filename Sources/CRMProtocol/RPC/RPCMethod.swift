@@ -1,6 +1,5 @@
-public import CRMCore
+public import CRMModel
 public import Logging
-public import PQ
 
 /// Who may call a method.
 public enum Access: Sendable {
@@ -63,44 +62,25 @@ public struct RPCMethod: Sendable {
     }
 }
 
-/// What a handler gets besides its params: the session, a logger with the request id, and a
-/// way to run SQL as the caller.
+/// What a handler gets besides its params: the session, a logger with the request id, the
+/// protocol layer's services and the application the handler works for (`rpc.application`; the
+/// CRM reads it as `ctx.services` and runs SQL through it, RequestContext+Database.swift).
 public struct RequestContext: Sendable {
     public let session: Session
     public let principal: Principal?
     public let requestID: String
     public let logger: Logger
-    public let services: ServerServices
+    public let rpc: RPCServices
     /// A statement still running after this is cancelled (-32008): the request deadline, or the
     /// report lane's.
     public let deadline: Duration
 
-    init(session: Session, principal: Principal?, requestID: String, logger: Logger, services: ServerServices, deadline: Duration) {
+    public init(session: Session, principal: Principal?, requestID: String, logger: Logger, rpc: RPCServices, deadline: Duration) {
         self.session = session
         self.principal = principal
         self.requestID = requestID
         self.logger = logger
-        self.services = services
+        self.rpc = rpc
         self.deadline = deadline
-    }
-
-    /// Runs `body` in a transaction under the caller's database role and tenant.
-    public func db<T: Sendable>(_ body: @escaping @Sendable (PQConnection) throws -> T) async throws(CRMError) -> T {
-        guard let principal else { throw CRMError(.unauthenticated, "log in first with auth.login") }
-        return try await services.database.run(as: principal, deadline: deadline, body)
-    }
-
-    /// Runs a statement whose single `json` column PostgreSQL built, and passes its text through.
-    public func json(_ query: PQQuery) async throws(CRMError) -> JSON {
-        let rows = try await self.query(query)
-        let text: String?
-        do { text = try rows.first?.optional("json") } catch { throw CRMError.from(error) }
-        return text.map(JSON.raw) ?? .null
-    }
-
-    /// One statement as the caller, in a single round trip to PostgreSQL (see CRMDatabase.query).
-    public func query(_ query: PQQuery) async throws(CRMError) -> PQResult {
-        guard let principal else { throw CRMError(.unauthenticated, "log in first with auth.login") }
-        return try await services.database.query(as: principal, deadline: deadline, query)
     }
 }

@@ -1,7 +1,7 @@
 import NIOCore
 import XCTest
 
-@testable import CRMServer
+@testable import CRMProtocol
 
 /// What the parser accepts, what it rejects, and where it says the problem is.
 final class JSONParserTests: XCTestCase {

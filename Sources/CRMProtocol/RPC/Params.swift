@@ -1,6 +1,5 @@
-public import CRMCore
+public import CRMModel
 public import Foundation
-public import PQ
 
 /// Validated params with typed accessors. Validation has already checked every declared field's
 /// type, so these accessors only decide between present and absent.
@@ -33,19 +32,20 @@ public struct Params: Sendable {
         return v
     }
 
-    /// An amount as exact decimal text.
-    public func decimal(_ name: String) -> PQDecimal? {
+    /// An amount as exact decimal text (checked by the declaration: digits, an optional sign and
+    /// fraction), for a `numeric` parameter.
+    public func decimal(_ name: String) -> String? {
         switch object[name] {
-        case .string(let s)?: return PQDecimal(s)
-        case .number(let n)?: return PQDecimal(n)
+        case .string(let s)?: return Amount.isValid(s, maxScale: 38) ? s : nil
+        case .number(let n)?: return Amount.isValid(n, maxScale: 38) ? n : nil
         default: return nil
         }
     }
 
     /// A nested value serialized back to JSON text, for a `jsonb` parameter.
-    public func jsonText(_ name: String) -> PQJSON? {
+    public func jsonText(_ name: String) -> String? {
         guard let v = object[name], !v.isNull else { return nil }
-        return PQJSON(v.serialized)
+        return v.serialized
     }
 
     public func stringArray(_ name: String) -> [String]? {
@@ -126,13 +126,13 @@ public enum TimeCursor {
 }
 
 /// A cursor for lists ranked by an amount: "amount|id" of the last row of the page.
-enum RankCursor {
-    static func decode(_ cursor: String?) throws(CRMError) -> (PQDecimal?, Int64?) {
+public enum RankCursor {
+    public static func decode(_ cursor: String?) throws(CRMError) -> (String?, Int64?) {
         guard let key = try Paging.decode(cursor) else { return (nil, nil) }
         let parts = key.split(separator: "|")
-        guard parts.count == 2, let amount = PQDecimal(String(parts[0])), let id = Int64(parts[1]) else {
+        guard parts.count == 2, Amount.isValid(String(parts[0]), maxScale: 38), let id = Int64(parts[1]) else {
             throw Paging.notIssued
         }
-        return (amount, id)
+        return (String(parts[0]), id)
     }
 }

@@ -1,14 +1,13 @@
-public import CRMCore
+public import CRMModel
 import CoreMetrics
 public import Prometheus
-import PQ
 import Synchronization
 
 /// What the server measures, through swift-metrics (so any backend can take it) into a
 /// Prometheus registry that `MetricsEndpoint` serves. Label values come from the server's own
 /// vocabulary (method names of the registry, protocol codes, SQLSTATE classes), never from what a
 /// client sent, so the number of series stays bounded.
-public final class ServerMetrics: DatabaseObserver, Sendable {
+public final class ServerMetrics: Sendable {
     public let registry: PrometheusCollectorRegistry
     private let factory: PrometheusMetricsFactory
     private let requests = Mutex<[String: CoreMetrics.Counter]>([:])
@@ -43,7 +42,7 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
     }
 
     /// One request answered: by method (or "unknown") and result ("ok" or the error code).
-    func requestFinished(method: String, code: Int?, duration: Duration) {
+    public func requestFinished(method: String, code: Int?, duration: Duration) {
         let result = code.map(String.init) ?? "ok"
         cached(requests, method + "|" + result) {
             CoreMetrics.Counter(label: "crm_requests_total", dimensions: [("method", method), ("result", result)], factory: factory)
@@ -53,14 +52,14 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         }.recordNanoseconds(Self.nanoseconds(duration))
     }
 
-    func requestStarted() { inFlight.increment() }
-    func requestEnded() { inFlight.decrement() }
-    func connectionOpened() { connectionsOpen.increment() }
-    func connectionClosed() { connectionsOpen.decrement() }
-    func loginFailed() { failedLogins.increment() }
+    public func requestStarted() { inFlight.increment() }
+    public func requestEnded() { inFlight.decrement() }
+    public func connectionOpened() { connectionsOpen.increment() }
+    public func connectionClosed() { connectionsOpen.decrement() }
+    public func loginFailed() { failedLogins.increment() }
 
     /// A request refused before it ran: rate_limit, share, report_share, busy, connections, batch_too_large.
-    func refused(_ reason: String) {
+    public func refused(_ reason: String) {
         cached(refusals, reason) {
             CoreMetrics.Counter(label: "crm_refusals_total", dimensions: [("reason", reason)], factory: factory)
         }.increment()
@@ -78,13 +77,13 @@ public final class ServerMetrics: DatabaseObserver, Sendable {
         }.increment()
     }
 
-    /// The pool's state now, for a scrape.
-    func sample(pool stats: PQPool.Stats) {
-        poolConnections["open"]?.record(stats.open)
-        poolConnections["idle"]?.record(stats.idle)
-        poolConnections["in_use"]?.record(stats.open - stats.idle)
-        poolConnections["max"]?.record(stats.max)
-        poolWaiters.record(stats.waiting)
+    /// The database pool's state now, for a scrape.
+    public func samplePool(open: Int, idle: Int, max: Int, waiting: Int) {
+        poolConnections["open"]?.record(open)
+        poolConnections["idle"]?.record(idle)
+        poolConnections["in_use"]?.record(open - idle)
+        poolConnections["max"]?.record(max)
+        poolWaiters.record(waiting)
     }
 
     private static func nanoseconds(_ d: Duration) -> Int64 {

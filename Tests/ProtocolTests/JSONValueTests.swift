@@ -1,6 +1,6 @@
 import XCTest
 
-@testable import CRMServer
+@testable import CRMProtocol
 
 /// Accessors, literals and `JSONObject` semantics.
 final class JSONValueTests: XCTestCase {

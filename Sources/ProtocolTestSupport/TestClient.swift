@@ -1,20 +1,20 @@
-@testable import CRMServer
+public import CRMProtocol
 import Foundation
 import Glibc
 
 /// A blocking line client with a receive timeout, so a broken server fails a test instead of
 /// hanging it. Deliberately simple: it is the stand-in for `nc`.
-final class TestClient: @unchecked Sendable {
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ d: String) { description = d }
+public final class TestClient: @unchecked Sendable {
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+        public init(_ d: String) { description = d }
     }
 
-    let fd: Int32
+    public let fd: Int32
     private var pending: [UInt8] = []
     private var nextID = 1
 
-    init(port: Int, timeoutSeconds: Int = 20) throws {
+    public init(port: Int, timeoutSeconds: Int = 20) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
@@ -35,13 +35,13 @@ final class TestClient: @unchecked Sendable {
 
     /// Drops the connection abruptly (no linger), whatever is unread or unsent; a thread blocked
     /// sending on it gets an error.
-    func reset() {
+    public func reset() {
         var linger = Glibc.linger(l_onoff: 1, l_linger: 0)
         setsockopt(fd, SOL_SOCKET, SO_LINGER, &linger, socklen_t(MemoryLayout<Glibc.linger>.size))
         shutdown(fd, Int32(SHUT_RDWR))
     }
 
-    func send(raw bytes: [UInt8]) throws {
+    public func send(raw bytes: [UInt8]) throws {
         var sent = 0
         while sent < bytes.count {
             let n = bytes[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -50,10 +50,10 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    func send(line: String) throws { try send(raw: Array((line + "\n").utf8)) }
+    public func send(line: String) throws { try send(raw: Array((line + "\n").utf8)) }
 
     /// The next line, or nil when the server closed the connection.
-    func readLine() throws -> String? {
+    public func readLine() throws -> String? {
         while true {
             if let nl = pending.firstIndex(of: 10) {
                 let line = String(decoding: pending[..<nl], as: UTF8.self)
@@ -71,13 +71,13 @@ final class TestClient: @unchecked Sendable {
         }
     }
 
-    func readJSON() throws -> JSON {
+    public func readJSON() throws -> JSON {
         guard let line = try readLine() else { throw Failure("connection closed") }
         return try JSONParser.parse(line)
     }
 
     /// Sends a request and waits for its answer.
-    func call(_ method: String, _ params: JSONObject = [:]) throws -> JSON {
+    public func call(_ method: String, _ params: JSONObject = [:]) throws -> JSON {
         let id = nextID
         nextID += 1
         let request: JSON = ["jsonrpc": "2.0", "id": .number(id), "method": .string(method), "params": .object(params)]
@@ -86,7 +86,7 @@ final class TestClient: @unchecked Sendable {
     }
 
     /// The result of a call, or a thrown failure carrying the error.
-    func result(_ method: String, _ params: JSONObject = [:]) throws -> JSON {
+    public func result(_ method: String, _ params: JSONObject = [:]) throws -> JSON {
         let response = try call(method, params)
         guard let result = response["result"] else { throw Failure("\(method) failed: \(response.serialized)") }
         return result
@@ -94,11 +94,11 @@ final class TestClient: @unchecked Sendable {
 
     /// True when the server has closed the connection (reads EOF within the timeout); false when
     /// a line arrives or the read times out with the connection still open.
-    func isClosedByServer() -> Bool {
+    public func isClosedByServer() -> Bool {
         do { return try readLine() == nil } catch { return false }
     }
 }
 
 extension JSON {
-    var errorCode: Int? { self["error"]?["code"]?.intValue }
+    public var errorCode: Int? { self["error"]?["code"]?.intValue }
 }

@@ -1,4 +1,3 @@
-import CRMCore
 public import Logging
 public import NIOCore
 public import NIOPosix
@@ -7,10 +6,10 @@ import Synchronization
 
 /// The protocol server: a `Service` that accepts TCP connections until graceful shutdown, then
 /// stops accepting, lets requests in flight finish and closes every connection.
-public final class CRMServer: Service, Sendable {
+public final class RPCServer: Service, Sendable {
     public let host: String
     public let port: Int
-    let services: ServerServices
+    let services: RPCServices
     let logger: Logger
     let group: any EventLoopGroup
 
@@ -24,7 +23,7 @@ public final class CRMServer: Service, Sendable {
     private let waiters = Mutex<[CheckedContinuation<SocketAddress, any Error>]>([])
     let connections = ConnectionTracker()
 
-    public init(host: String, port: Int, services: ServerServices, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
+    public init(host: String, port: Int, services: RPCServices, logger: Logger, group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) {
         self.host = host
         self.port = port
         self.services = services

@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 
 /// The caller's share of the server (see ShareGate), for methods that need a login: another
 /// unit's or partner's requests pass a flooding caller's queued ones for the next free pool
@@ -6,12 +6,12 @@ import CRMCore
 /// Waiting longer than the pool's checkout time is answered -32029 when the caller held its share
 /// all along, else -32050 (busy).
 struct TakeShare: CallStep {
-    let services: ServerServices
+    let services: RPCServices
 
     func handle(_ call: Call, next: Next) async throws(CRMError) -> JSON {
         guard let principal = call.principal, case .roles = call.method.access else { return try await next(call) }
         let holder = principal.shareHolder
-        let wait = services.database.pool.configuration.checkoutTimeout
+        let wait = services.gateTimeout
         let gates = call.method.lane == .report ? [services.reportGate, services.poolGate] : [services.poolGate]
         var entered: [ShareGate] = []
         defer { for gate in entered { gate.leave(holder) } }

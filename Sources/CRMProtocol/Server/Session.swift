@@ -1,4 +1,4 @@
-public import CRMCore
+public import CRMModel
 import Synchronization
 
 /// One TCP connection's state: who logged in on it.
@@ -16,9 +16,9 @@ public final class Session: Sendable {
 
     public var principal: Principal? { state.withLock { $0 } }
 
-    func login(_ principal: Principal) { state.withLock { $0 = principal } }
+    public func login(_ principal: Principal) { state.withLock { $0 = principal } }
 
-    func logout() { state.withLock { $0 = nil } }
+    public func logout() { state.withLock { $0 = nil } }
 
     /// "c12-r7": connection 12, request 7; carried in every log line of the request.
     func nextRequestID() -> String {

@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 
 /// Checks params against their declarations; the first problem becomes -32602 with
 /// `error.data.field` naming the parameter (dotted for nested ones: `address.city`).
@@ -107,8 +107,8 @@ enum Amount {
 }
 
 /// Record ids travel as strings of digits; integers are accepted too.
-enum IDText {
-    static func normalise(_ value: JSON) -> String? {
+public enum IDText {
+    public static func normalise(_ value: JSON) -> String? {
         let text: String
         switch value {
         case .string(let s): text = s
@@ -135,9 +135,9 @@ enum UUIDText {
     }
 }
 
-enum DateText {
+public enum DateText {
     /// YYYY-MM-DD with a plausible month and day.
-    static func isDate(_ s: String) -> Bool {
+    public static func isDate(_ s: String) -> Bool {
         let u = Array(s.utf8)
         guard u.count == 10, u[4] == 45, u[7] == 45 else { return false }
         let digits = [0, 1, 2, 3, 5, 6, 8, 9]
@@ -148,7 +148,7 @@ enum DateText {
     }
 
     /// RFC 3339: a date, 'T' or ' ', hh:mm:ss, optional fraction, and 'Z' or an offset.
-    static func isTimestamp(_ s: String) -> Bool {
+    public static func isTimestamp(_ s: String) -> Bool {
         guard s.utf8.count >= 20, s.utf8.count <= 40, isDate(String(s.prefix(10))) else { return false }
         let rest = Array(s.utf8.dropFirst(10))
         guard rest[0] == 84 || rest[0] == 116 || rest[0] == 32 else { return false }

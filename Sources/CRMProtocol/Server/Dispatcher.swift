@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 import Logging
 import NIOCore
 
@@ -39,11 +39,11 @@ enum IncomingLine: Sendable {
 /// observe, access, rate limit, params, lane, share) to its handler. It never throws: every
 /// failure becomes the response the contract names.
 struct Dispatcher: Sendable {
-    let services: ServerServices
+    let services: RPCServices
     let logger: Logger
     let chain: CallChain
 
-    init(services: ServerServices, logger: Logger) {
+    init(services: RPCServices, logger: Logger) {
         self.services = services
         self.logger = logger
         self.chain = .standard(services)

@@ -1,8 +1,8 @@
-import CRMCore
+import CRMModel
 import Logging
 import NIOCore
 
-extension CRMServer {
+extension RPCServer {
     /// Serves one connection: reads lines, runs up to `maxInFlightPerConnection` requests at once
     /// (answers may leave out of order), and writes answers through one writer task. Reading
     /// pauses while the answers waiting for the socket exceed `maxPendingAnswerBytes` (a client

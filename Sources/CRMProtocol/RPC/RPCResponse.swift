@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 import NIOCore
 
 /// Writes responses as single lines. Results that PostgreSQL built as JSON text are spliced in

@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 public import Logging
 public import NIOCore
 import NIOHTTP1
@@ -12,14 +12,14 @@ import Synchronization
 public final class MetricsEndpoint: Service, Sendable {
     let host: String
     let port: Int
-    let services: ServerServices
+    let source: any MetricsSource
     let logger: Logger
     private let bound = Mutex<SocketAddress?>(nil)
 
-    public init(host: String, port: Int, services: ServerServices, logger: Logger) {
+    public init(host: String, port: Int, source: any MetricsSource, logger: Logger) {
         self.host = host
         self.port = port
-        self.services = services
+        self.source = source
         self.logger = logger
     }
 
@@ -27,12 +27,12 @@ public final class MetricsEndpoint: Service, Sendable {
     public var address: SocketAddress? { bound.withLock { $0 } }
 
     public func run() async throws {
-        let services = self.services
+        let source = self.source
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { child in
                 child.pipeline.configureHTTPServerPipeline(withErrorHandling: true).flatMap {
-                    child.pipeline.addHandler(MetricsHTTPHandler(services: services))
+                    child.pipeline.addHandler(MetricsHTTPHandler(source: source))
                 }
             }
             .bind(host: host, port: port).get()
@@ -48,10 +48,10 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendab
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let services: ServerServices
+    let source: any MetricsSource
     private var request: HTTPRequestHead?
 
-    init(services: ServerServices) { self.services = services }
+    init(source: any MetricsSource) { self.source = source }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
@@ -71,14 +71,14 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendab
         }
         switch path {
         case "/metrics":
-            services.metrics.sample(pool: services.database.pool.stats)
-            send(.ok, "text/plain; version=0.0.4; charset=utf-8", services.metrics.registry.emitToBuffer(), head: head, context: context)
+            let metrics = source.willScrape()
+            send(.ok, "text/plain; version=0.0.4; charset=utf-8", metrics.registry.emitToBuffer(), head: head, context: context)
         case "/health":
-            let services = self.services
+            let source = self.source
             let loop = context.eventLoop
             let box = NIOLoopBound((self, context), eventLoop: loop)
             Task {
-                let (healthy, json) = await HealthReport.current(services)
+                let (healthy, json) = await source.health()
                 loop.execute {
                     let (handler, context) = box.value
                     handler.send(healthy ? .ok : .serviceUnavailable, "application/json", Array((json.serialized + "\n").utf8),
@@ -109,4 +109,13 @@ private final class MetricsHTTPHandler: ChannelInboundHandler, @unchecked Sendab
             context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in channel.close(promise: nil) }
         }
     }
+}
+
+/// What the endpoint serves: the metrics (brought up to date before each scrape) and the health
+/// of what the server depends on.
+public protocol MetricsSource: Sendable {
+    /// Samples what is only read on demand (a pool's state) and answers the metrics to emit.
+    func willScrape() -> ServerMetrics
+    /// `/health`: healthy or not, and the JSON of `server.health`.
+    func health() async -> (healthy: Bool, json: JSON)
 }

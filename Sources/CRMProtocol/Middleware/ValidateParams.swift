@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 
 /// With what: the params against the method's declaration (-32602 naming the field); the handler
 /// gets them typed and checked.

@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 
 /// Who may call: methods open to anyone pass; the others need a login whose role the method's
 /// access names (-32001 without a login, -32003 with the wrong role).

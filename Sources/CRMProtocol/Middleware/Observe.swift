@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 import Logging
 
 /// The outermost step: counts the call in flight, and when it ends logs its outcome and records
@@ -37,7 +37,7 @@ struct Observe: CallStep {
 }
 
 extension Duration {
-    var milliseconds: Double {
+    public var milliseconds: Double {
         let (s, attos) = components
         return Double(s) * 1000 + Double(attos) / 1e15
     }

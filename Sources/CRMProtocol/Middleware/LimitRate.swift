@@ -1,10 +1,10 @@
-import CRMCore
+import CRMModel
 
 /// How often: a logged-in session pays from its key's bucket, whatever the method; a session
 /// without login (methods open to anyone) from the buckets of what it has, its connection and its
 /// address (-32029 when empty).
 struct LimitRate: CallStep {
-    let services: ServerServices
+    let services: RPCServices
 
     func handle(_ call: Call, next: Next) async throws(CRMError) -> JSON {
         if let principal = call.principal {

@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 import Logging
 
 /// One call on its way to a method's handler: what the steps of the chain read and fill in.
@@ -30,7 +30,7 @@ typealias Next = @Sendable (Call) async throws(CRMError) -> JSON
 /// starts; a call walks them in order (an index into the array, no closures built per step).
 struct CallChain: Sendable {
     let steps: [any CallStep]
-    let services: ServerServices
+    let services: RPCServices
 
     func run(_ call: Call) async throws(CRMError) -> JSON {
         try await run(call, from: 0)
@@ -46,7 +46,7 @@ struct CallChain: Sendable {
     /// The method's handler; anything it throws that is not a CRMError is logged and mapped.
     private func invoke(_ call: Call) async throws(CRMError) -> JSON {
         let context = RequestContext(session: call.session, principal: call.principal, requestID: call.requestID,
-                                     logger: call.logger, services: services, deadline: call.deadline)
+                                     logger: call.logger, rpc: services, deadline: call.deadline)
         do {
             return try await call.method.handler(call.params, context)
         } catch {
@@ -58,7 +58,7 @@ struct CallChain: Sendable {
 
 extension CallChain {
     /// The server's chain: logged and counted; who may call, how often, with what, in which lane and share.
-    static func standard(_ services: ServerServices) -> CallChain {
+    static func standard(_ services: RPCServices) -> CallChain {
         CallChain(steps: [
             Observe(metrics: services.metrics),
             CheckAccess(),

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import XCTest
 
-@testable import CRMServer
+@testable import CRMProtocol
 
 /// Serialization, round trips through the parser, a crash hunt over mutated input, and a speed
 /// measurement that is printed, never asserted.

@@ -1,4 +1,4 @@
-import CRMCore
+import CRMModel
 
 /// The deadline of the call's lane: a statement still running after it is cancelled (-32008).
 /// Reports have a longer one of their own (CRM_REPORT_TIMEOUT_MS).

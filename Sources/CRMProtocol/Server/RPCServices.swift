@@ -1,0 +1,49 @@
+public import Foundation
+
+/// What the protocol layer shares between its connections and calls: the limits, the methods,
+/// the rate limiters, the share gates, the metrics, and the application the handlers work for
+/// (reached through `RequestContext.application`). Nothing here knows a database.
+public final class RPCServices: Sendable {
+    public let limits: ServerLimits
+    public let registry: MethodRegistry
+    public let rateLimiter: RateLimiter<UUID>
+    /// Methods open before login, per connection and per remote address.
+    let anonymousPerConnection: RateLimiter<UInt64>
+    let anonymousPerAddress: RateLimiter<String>
+    /// Every principal's calls pass `poolGate` (a share of the application's capacity per unit
+    /// or partner); reports also pass `reportGate` first.
+    let poolGate: ShareGate
+    let reportGate: ShareGate
+    /// How long a call may wait at a gate before it is refused.
+    let gateTimeout: Duration
+    public let metrics: ServerMetrics
+    public let version: String
+    public let startedAt: Date
+    /// The answer of `rpc.discover`, serialized once: it is large, and open to anyone.
+    public let openRPCDocument: JSON
+    public let application: any ServerApplication
+
+    /// `capacity`: how many calls the application can serve at once (the database pool's size);
+    /// `gateTimeout`: how long a call waits for a place (the pool's checkout time).
+    public init(limits: ServerLimits, registry: MethodRegistry, capacity: Int, gateTimeout: Duration,
+                metrics: ServerMetrics = ServerMetrics(), version: String = "0.1.0", application: any ServerApplication) {
+        self.limits = limits
+        self.registry = registry
+        self.metrics = metrics
+        self.rateLimiter = RateLimiter(ratePerSecond: limits.rateLimitPerSecond, burst: limits.rateLimitBurst)
+        self.anonymousPerConnection = RateLimiter(ratePerSecond: limits.anonymousRatePerConnection, burst: limits.anonymousBurstPerConnection)
+        self.anonymousPerAddress = RateLimiter(ratePerSecond: limits.anonymousRatePerAddress, burst: limits.anonymousBurstPerAddress)
+        self.poolGate = ShareGate(capacity: capacity, perHolder: limits.poolShare ?? max(1, capacity / 2), borrowing: true)
+        let lane = limits.reportConcurrency ?? max(1, capacity / 4)
+        self.reportGate = ShareGate(capacity: lane, perHolder: max(1, lane / 2), borrowing: false)
+        self.gateTimeout = gateTimeout
+        self.version = version
+        self.startedAt = Date()
+        self.openRPCDocument = .raw(OpenRPC.document(registry, version: version).serialized)
+        self.application = application
+    }
+}
+
+/// What a server's handlers work for (the CRM's database and jobs): handed to each handler as
+/// `RequestContext.application`, which the application's own extension of RequestContext reads.
+public protocol ServerApplication: Sendable {}
