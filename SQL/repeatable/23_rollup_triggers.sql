@@ -122,3 +122,20 @@ create or replace trigger customer_year_rollup_update after update on crm.custom
     referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
 create or replace trigger customer_year_rollup_delete after delete on crm.customer_month_summary
     referencing old table as old_months for each statement execute function crm.customer_year_rollup_statement();
+
+-- The status trigger on crm.sales_order: a whole order goes into the rollups when its status makes
+-- it a sale, and out when it stops being one.
+create or replace function crm.order_status_rollup() returns trigger language plpgsql as $$
+begin
+    if crm.is_sale(old.status) and not crm.is_sale(new.status) then
+        perform crm.rollup_order(new.tenant_id, new.id, -1);
+    elsif not crm.is_sale(old.status) and crm.is_sale(new.status) then
+        perform crm.rollup_order(new.tenant_id, new.id, 1);
+    end if;
+    return null;
+end $$;
+
+create or replace trigger order_status_rollup after update of status on crm.sales_order
+    for each row execute function crm.order_status_rollup();
+
+grant execute on function crm.rollup_order(uuid, bigint, int), crm.order_status_rollup() to crm_unit;
