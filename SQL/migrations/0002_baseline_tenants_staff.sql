@@ -248,16 +248,8 @@ create policy "unit users see the partners they granted" on crm.partner for sele
 create policy "admins manage every partner" on crm.partner for all to crm_admin using (true) with check (true);
 create policy "reporters see every partner" on crm.partner for select to crm_reporter using (true);
 
-create policy "unit users see their own grants" on crm.partner_grant for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users grant from their own unit" on crm.partner_grant for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users change their own grants" on crm.partner_grant for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
 create policy "partners see the grants they hold" on crm.partner_grant for select to crm_partner
     using (partner_id = (select crm.current_partner()));
-create policy "reporters see every unit's grants, or the unit they chose" on crm.partner_grant for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
 
 create policy "admins manage principals" on crm.principal for all to crm_admin using (true) with check (true);
 create policy "admins manage keys" on crm.api_key for all to crm_admin using (true) with check (true);
@@ -265,32 +257,6 @@ create policy "admins write the admin audit log" on crm.admin_audit_log for all 
 create policy "reporters read the admin audit log" on crm.admin_audit_log for select to crm_reporter using (true);
 create policy "reporters see the reference list" on crm.reference_table for select to crm_reporter using (true);
 
-create policy "unit users read their own audit log" on crm.audit_log for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users append to their own audit log" on crm.audit_log for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
 create policy "partners append to the audit log of units that granted them" on crm.audit_log for insert to crm_partner
     with check (exists (select 1 from crm.partner_grant g where g.tenant_id = audit_log.tenant_id
                          and g.partner_id = (select crm.current_partner()) and g.revoked_at is null));
-create policy "reporters see every unit's audit log, or the unit they chose" on crm.audit_log for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
-
-create policy "unit users see their own staff" on crm.staff
-    for select to crm_unit using (tenant_id = (select crm.current_tenant()));
-create policy "unit users add staff to their own unit" on crm.staff
-    for insert to crm_unit with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users change their own staff" on crm.staff
-    for update to crm_unit using (tenant_id = (select crm.current_tenant()))
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's staff, or the unit they chose" on crm.staff
-    for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
-
-create policy "unit users see their own goals" on crm.goal for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users set goals for their own unit" on crm.goal for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users change their own goals" on crm.goal for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's goals, or the unit they chose" on crm.goal for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));

@@ -132,81 +132,14 @@ grant select on crm.customer, crm.customer_lifecycle_history, crm.customer_share
 grant select (tenant_id, id, search_text, merged_into) on crm.customer to crm_search;
 grant select, insert, delete on crm.customer_contact to crm_contactindex;
 
-create policy "unit users see their own customers" on crm.customer for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users add customers to their own unit" on crm.customer for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users change their own customers" on crm.customer for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's customers, or the unit they chose" on crm.customer for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
-
-create policy "unit users see their own lifecycle history" on crm.customer_lifecycle_history for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users record their own lifecycle history" on crm.customer_lifecycle_history for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's lifecycle history, or the unit they chose" on crm.customer_lifecycle_history
-    for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
+-- The standard policies of these tables: 0009_baseline_unit_policies.sql.
 
 -- The share table's RLS is forced, so the owner's security-definer functions need a policy too.
 create policy "the owner's functions read every share" on crm.customer_share for select to crm_owner using (true);
 create policy "unit users see the shares of their own unit and those made to it" on crm.customer_share
     for select to crm_unit
     using (tenant_id = (select crm.current_tenant()) or shared_with = (select crm.current_tenant()));
-create policy "unit users share their own customers" on crm.customer_share for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users revoke their own shares" on crm.customer_share for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's shares, or the unit they chose" on crm.customer_share for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
 
--- Shared-read policies, lean: the shared arm is computed once per statement from the shares made
--- to the caller's unit (which its own policy on crm.customer_share lets it read), never by a
--- function per row: `tenant_id = any (array(<units sharing all their customers>))`, an init plan
--- whose `= any` on uuid is leakproof and indexable, or `(tenant_id, customer_id) in (<customers
--- shared one by one>)`, hashed once per statement. SQL/tests/10_lean_policies.sql checks the
--- meaning and that no policy calls a function per row. The same arm stands on the lifecycle
--- history, contact details (0005: contacts; 0004: orders and their lines).
-create policy "unit users see customers shared with their unit" on crm.customer for select to crm_unit, crm_viewer
-    using (tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                   where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                     and s.customer_id is null))
-           or (tenant_id, id) in (select s.tenant_id, s.customer_id from crm.customer_share s
-                                   where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                     and s.customer_id is not null));
--- (The name was cut to PostgreSQL's 63 bytes when it was first created.)
-create policy "unit users see the lifecycle of customers shared with their uni" on crm.customer_lifecycle_history
-    for select to crm_unit, crm_viewer
-    using (tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                   where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                     and s.customer_id is null))
-           or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.customer_share s
-                                            where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                              and s.customer_id is not null));
-
--- Contact details: own and shared in one policy; written only by the contact index's triggers.
-create policy "unit users see their own customers' contact details" on crm.customer_contact for select to crm_unit, crm_viewer
-    using (tenant_id = (select crm.current_tenant())
-           or tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                      where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                        and s.customer_id is null))
-           or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.customer_share s
-                                            where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                              and s.customer_id is not null));
-create policy "reporters see every unit's contact details, or the unit they chose" on crm.customer_contact for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
+-- The contact index is written only by its triggers (the read policies: 0009).
 create policy "the contact index's triggers write it" on crm.customer_contact for all to crm_contactindex
     using (true) with check (true);
-
-create policy "unit users see their own tier snapshot" on crm.customer_tier_snapshot for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users refresh their own tier snapshot" on crm.customer_tier_snapshot for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users refresh their own tier snapshot in place" on crm.customer_tier_snapshot for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users clear their own tier snapshot" on crm.customer_tier_snapshot for delete to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's tier snapshot, or the unit they chose" on crm.customer_tier_snapshot
-    for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));

@@ -84,33 +84,6 @@ grant update (customer_id) on crm.interaction, crm.quoted_price, crm.call_record
 grant select on crm.interaction, crm.quoted_price, crm.call_record to crm_reporter;
 grant usage on sequence crm.interaction_id_seq, crm.quoted_price_id_seq, crm.call_record_id_seq to crm_unit;
 
-do $$
-declare
-    t record;
-begin
-    for t in select * from (values ('interaction', 'contacts'), ('quoted_price', 'quotes'), ('call_record', 'call records')) as v(tab, label) loop
-        execute format('create policy %I on crm.%I for select to crm_unit using (tenant_id = (select crm.current_tenant()))',
-                       'unit users see their own ' || t.label, t.tab);
-        execute format('create policy %I on crm.%I for insert to crm_unit with check (tenant_id = (select crm.current_tenant()))',
-                       'unit users record ' || t.label || ' of their own unit', t.tab);
-        execute format('create policy %I on crm.%I for update to crm_unit using (tenant_id = (select crm.current_tenant())) '
-                       'with check (tenant_id = (select crm.current_tenant()))', 'unit users move their own ' || t.label, t.tab);
-        execute format('create policy %I on crm.%I for select to crm_reporter '
-                       'using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()))',
-                       'reporters see every unit''s ' || t.label || ', or the unit they chose', t.tab);
-    end loop;
-end $$;
-
--- Contacts of customers shared with the unit (the lean arm of 0003).
-create policy "unit users see the contacts of customers shared with them" on crm.interaction for select to crm_unit, crm_viewer
-    using (tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                   where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                     and s.customer_id is null))
-           or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.customer_share s
-                                            where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                              and s.customer_id is not null));
-
-
 create sequence crm.service_case_id_seq as bigint minvalue 1 maxvalue 281474976710655;
 create table crm.service_case (
     tenant_id         uuid        not null,
@@ -166,23 +139,6 @@ grant select, insert on crm.case_status_history to crm_unit;
 grant select on crm.service_case, crm.case_status_history to crm_reporter;
 grant usage on sequence crm.service_case_id_seq, crm.case_status_history_id_seq to crm_unit;
 
-create policy "unit users see their own cases" on crm.service_case for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users open cases in their own unit" on crm.service_case for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users work their own cases" on crm.service_case for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's cases, or the unit they chose" on crm.service_case for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
-create policy "unit users see their own case history" on crm.case_status_history for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users record their own case history" on crm.case_status_history for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's case history, or the unit they chose" on crm.case_status_history
-    for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
-
-
 create sequence crm.task_id_seq as bigint minvalue 1 maxvalue 281474976710655;
 create table crm.task (
     tenant_id   uuid        not null,
@@ -232,20 +188,3 @@ grant select, insert on crm.survey_response to crm_unit;
 grant update (customer_id) on crm.survey_response to crm_unit;
 grant select on crm.task, crm.survey_response to crm_reporter;
 grant usage on sequence crm.task_id_seq, crm.survey_response_id_seq to crm_unit;
-
-create policy "unit users see their own tasks" on crm.task for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users schedule tasks in their own unit" on crm.task for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users work their own tasks" on crm.task for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's tasks, or the unit they chose" on crm.task for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));
-create policy "unit users see their own survey answers" on crm.survey_response for select to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users record survey answers in their own unit" on crm.survey_response for insert to crm_unit
-    with check (tenant_id = (select crm.current_tenant()));
-create policy "unit users move their own survey answers" on crm.survey_response for update to crm_unit
-    using (tenant_id = (select crm.current_tenant())) with check (tenant_id = (select crm.current_tenant()));
-create policy "reporters see every unit's survey answers, or the unit they chose" on crm.survey_response for select to crm_reporter
-    using ((select crm.current_tenant()) is null or tenant_id = (select crm.current_tenant()));

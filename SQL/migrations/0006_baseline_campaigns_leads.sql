@@ -171,10 +171,6 @@ select crm.add_unit_policies('crm.campaign_asset', 'campaign assets', true);
 select crm.add_unit_policies('crm.campaign_approval', 'campaign approvals', true);
 select crm.add_unit_policies('crm.campaign_cost', 'campaign costs');
 select crm.add_unit_policies('crm.lead', 'leads', true);
-create policy "unit users take products off their own campaigns" on crm.campaign_product for delete to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users take members off their own campaigns" on crm.campaign_member for delete to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
 
 comment on table crm.campaign is 'Marketing campaigns: products, goal, budget, owner, team, channels, dates and status (draft, pending_approval, approved, active, closed).';
 comment on table crm.campaign_asset is 'Designs and other material of a campaign, one row per uploaded version, with a reference to its file.';

@@ -104,8 +104,6 @@ select crm.add_unit_policies('crm.partner_price', 'partner prices', true);
 select crm.add_unit_policies('crm.deal', 'deals', true);
 select crm.add_unit_policies('crm.deal_product', 'deal products');
 select crm.add_unit_policies('crm.lead_offer', 'lead offers', true);
-create policy "unit users remove their own partner prices" on crm.partner_price for delete to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
 
 -- What partners may read and write: their own rows in units that grant them (every partner
 -- policy checks that the unit's grant is still active: after a unit revokes a partner, the

@@ -94,10 +94,6 @@ select crm.add_unit_policies('crm.customer_month_summary', 'sales rollup', true)
 select crm.add_unit_policies('crm.customer_year_summary', 'yearly sales rollup', true);
 select crm.add_unit_policies('crm.product_month_summary', 'product sales rollup', true);
 select crm.add_unit_policies('crm.sales_day_summary', 'daily sales rollup', true);
-create policy "unit users fold their own product rollup" on crm.product_month_summary for delete to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
-create policy "unit users fold their own daily rollup" on crm.sales_day_summary for delete to crm_unit
-    using (tenant_id = (select crm.current_tenant()));
 create policy "partners see the sales credited to them by units that grant them" on crm.sales_day_summary
     for select to crm_partner
     using (partner_id = (select crm.current_partner()) and tenant_id = any ((select crm.partner_tenants())::uuid[]));
