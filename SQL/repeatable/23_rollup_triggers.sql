@@ -1,6 +1,11 @@
--- The statement triggers of 0036_statement_rollup_triggers.sql (see there for why), and their
--- functions: sales rollups from order lines and the yearly rollup from the monthly one, each in one
--- grouped pass per statement. The one definition of each. (The contact index's triggers: 19_customer_contact_index.sql.)
+-- The triggers that keep the sales rollups (0008_baseline_rollups.sql), and their functions: the
+-- one definition of each. Set-based: row triggers fired once per imported order line, each with
+-- three upserts, and every upsert of the monthly rollup fired the yearly one again; statement
+-- triggers over transition tables put one statement's rows into the rollups in one grouped pass,
+-- whoever writes them. Nothing can switch them off (no flag a unit's role could set), and a
+-- single-row write (an order through crm.create_order) does the same work as before. The status
+-- trigger on crm.sales_order stays a row trigger (crm.rollup_order, below). (The contact index's
+-- triggers: 19_customer_contact_index.sql.)
 set local role crm_owner;
 
 -- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,

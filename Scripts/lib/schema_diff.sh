@@ -9,8 +9,8 @@
 # folder of a commit of this repository (extracted with git archive), e.g.
 #   Scripts/lib/schema_diff.sh git:a0314ab SQL
 # Needs DATABASE_URL: a superuser URL of a maintenance database (postgresql://postgres@127.0.0.1:PORT/postgres,
-# as Scripts/pgcluster prints it; no query string). CRM_BIN names the crm executable
-# (default .build/debug/crm). The databases schema_diff_old and schema_diff_new are dropped
+# as Scripts/pgcluster prints it; no query string). The files are applied with psql as `crm
+# migrate` applies them to a fresh database. The databases schema_diff_old and schema_diff_new are dropped
 # first and, unless --keep, afterwards.
 #
 # Compared, each normalised and sorted so that creation order does not count:
@@ -29,8 +29,6 @@ if [[ ${1:-} == --keep ]]; then keep=1; shift; fi
 [[ $# -eq 2 ]] || { sed -n '5,12p' "$0" >&2; exit 2; }
 : "${DATABASE_URL:?set DATABASE_URL to a superuser URL of a maintenance database}"
 repo=$(cd "$(dirname "$0")/../.." && pwd)
-crm=${CRM_BIN:-$repo/.build/debug/crm}
-[[ -x $crm ]] || { echo "error: no crm executable at $crm (swift build, or set CRM_BIN)" >&2; exit 2; }
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/schema-diff.XXXXXX")
 echo "work directory: $work"
@@ -44,6 +42,21 @@ sql_dir() {   # $1: a directory or git:REV; $2: where to extract a revision
     else
         (cd "$1" && pwd)
     fi
+}
+
+# What `crm migrate` does to a fresh database, with psql (so that any revision's files can be
+# applied, whatever its migrator accepts): crm_meta.schema_migration, each migration in name
+# order in a transaction of its own, then each repeatable file likewise.
+migrate() {   # $1: database, $2: SQL directory
+    local f
+    psql "$base/$1" -X -q -v ON_ERROR_STOP=1 -c "set client_min_messages = warning" -c "
+        create schema if not exists crm_meta;
+        create table if not exists crm_meta.schema_migration (
+            name text primary key, checksum text not null, applied_at timestamptz not null default now())"
+    for f in "$2"/migrations/*.sql "$2"/repeatable/*.sql; do
+        [[ -e $f ]] || continue
+        PGOPTIONS='-c client_min_messages=warning' psql "$base/$1" -X -q -1 -v ON_ERROR_STOP=1 -f "$f" || return 1
+    done
 }
 
 q() { psql "$base/$1" -X -q -A -t -v ON_ERROR_STOP=1 -c "$2"; }
@@ -131,10 +144,9 @@ for side in old new; do
     src=$1; shift || true
     dir=$(sql_dir "$src" "$work/$side-src")
     db=schema_diff_$side
-    psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "drop database if exists $db" -c "create database $db"
+    PGOPTIONS="-c client_min_messages=warning" psql "$DATABASE_URL" -X -q -v ON_ERROR_STOP=1 -c "drop database if exists $db" -c "create database $db"
     echo "migrating $db from $dir"
-    DATABASE_URL=$base/$db CRM_SQL_DIR=$dir "$crm" migrate > "$work/$side-migrate.log" 2>&1 \
-        || { cat "$work/$side-migrate.log" >&2; exit 2; }
+    migrate "$db" "$dir" > "$work/$side-migrate.log" 2>&1 || { cat "$work/$side-migrate.log" >&2; exit 2; }
     catalog "$db" "$work/$side"
 done
 for f in dump.sql data.sql functions.txt policies.txt privileges.txt comments.txt; do
