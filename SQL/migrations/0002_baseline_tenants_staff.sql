@@ -231,6 +231,7 @@ grant select (tenant_id, partner_id, revoked_at, may_see_products, product_group
 grant select (id, settings) on crm.tenant to crm_dealcheck;
 grant select (tenant_id, partner_id, revoked_at) on crm.partner_grant to crm_dealcheck;
 
+-- The standard policies of partner_grant, audit_log, staff and goal: 0009_baseline_unit_policies.sql.
 create policy "unit users see their own unit" on crm.tenant for select to crm_unit
     using (id = (select crm.current_tenant()));
 create policy "partners see the units that granted them" on crm.tenant for select to crm_partner

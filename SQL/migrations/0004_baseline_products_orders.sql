@@ -152,6 +152,8 @@ select crm.add_unit_policies('crm.order_status_history', 'order history');
 select crm.add_unit_policies('crm.invoice', 'invoices', true);
 select crm.add_unit_policies('crm.payment', 'payments', true);
 
+-- The standard policies of product and commission_rate, and the shared reads of orders and their
+-- lines: 0009_baseline_unit_policies.sql.
 alter table crm.product enable row level security;
 alter table crm.product force row level security;
 alter table crm.commission_rate enable row level security;

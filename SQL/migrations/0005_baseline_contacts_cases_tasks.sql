@@ -6,6 +6,7 @@
 -- run idempotent) and survey answers for satisfaction and NPS. The functions of this area live in
 -- SQL/repeatable/24_interactions_api.sql and 25_cases_tasks_api.sql.
 set local role crm_owner;
+-- (Their policies, the same for each table, and the shared read of contacts: 0009_baseline_unit_policies.sql.)
 
 create sequence crm.interaction_id_seq as bigint minvalue 1 maxvalue 281474976710655;
 create table crm.interaction (

@@ -1,8 +1,8 @@
--- Baseline: campaigns, from plan to return on investment: the campaign with its products, team, goal and
--- budget; designs and the budget approved by the roles the unit names; a cost ledger; leads
--- from bought lists, assigned, qualified and converted. Orders and contacts point at campaigns
--- through the campaign_id they already carry. The functions of this
--- area live in SQL/repeatable/50_campaigns_api.sql and 51_leads_api.sql.
+-- Baseline: campaigns, from plan to return on investment: the campaign with its products, team,
+-- goal and budget; designs and the budget approved by the roles the unit names; a cost ledger;
+-- leads from bought lists, assigned, qualified and converted. Orders and contacts point at
+-- campaigns through their campaign_id. The functions of this area live in
+-- SQL/repeatable/50_campaigns_api.sql and 51_leads_api.sql.
 set local role crm_owner;
 
 create sequence crm.campaign_id_seq as bigint minvalue 1 maxvalue 281474976710655;

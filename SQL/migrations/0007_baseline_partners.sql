@@ -2,7 +2,7 @@
 -- detection, lead offers that partners accept or decline in time, and what a partner may see. A
 -- partner reads the products of every unit that granted it (no cost column: column privileges), its
 -- own prices, deals, leads and offers, and nothing of any unit's customers or other partners. The
--- functions of this area live in SQL/repeatable/60_partners_api.sql and 62_deal_conflict.sql.
+-- functions of this area live in SQL/repeatable/60_partners_api.sql and 59_deal_conflict.sql.
 set local role crm_owner;
 
 -- Products: partners read the margin-free columns of the products they were granted.
@@ -154,7 +154,7 @@ create policy "partners answer their own lead offers from units that grant them"
     with check (partner_id = (select crm.current_partner()) and tenant_id = any ((select crm.partner_tenants())::uuid[]));
 
 -- Conflict detection must look at other partners' deals, which no partner may read: the narrow
--- role crm_dealcheck owns the one function that does (SQL/repeatable/62_deal_conflict.sql), reads
+-- role crm_dealcheck owns the one function that does (SQL/repeatable/59_deal_conflict.sql), reads
 -- these columns (and the unit's window and the caller's grant, 0002), and answers only whether
 -- (and which deal, for the unit) conflicts.
 grant select (tenant_id, id, partner_id, prospect_email, prospect_phone, prospect_company, status, registered_at) on crm.deal to crm_dealcheck;
