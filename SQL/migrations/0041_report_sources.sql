@@ -129,30 +129,4 @@ create policy "unit users replace their own basket products" on crm.basket_produ
 create policy "unit users replace their own basket pairs" on crm.basket_pair for delete to crm_unit
     using (tenant_id = (select crm.current_tenant()));
 
--- Login records the key's use once per week (insert of a new row, or nothing when the row exists).
--- Otherwise as in 0002.
-create or replace function crm.authenticate(p_key text)
-    returns table (principal_id uuid, key_id uuid, kind text, tenant_id uuid, tenant_slug text,
-                   partner_id uuid, partner_slug text, app_role text, display_name text)
-    language plpgsql volatile security definer set search_path = pg_catalog, crm as $$
-declare
-    k crm.api_key;
-begin
-    select * into k from crm.api_key a where a.key_hash = sha256(convert_to(p_key, 'UTF8')) and a.revoked_at is null;
-    if not found then return; end if;
-    -- At most one write a minute per key: logins must not turn into write load.
-    update crm.api_key a set last_used_at = now()
-     where a.id = k.id and (a.last_used_at is null or a.last_used_at < now() - interval '1 minute');
-    -- Adoption: the first login of a unit key in a week (a no-op for the rest of the week).
-    insert into crm.api_key_week as w (tenant_id, week, key_id, principal_id, app_role)
-    select p.tenant_id, date_trunc('week', now() at time zone 'UTC')::date, k.id, p.id, p.app_role
-      from crm.principal p
-     where p.id = k.principal_id and p.kind = 'unit' and p.revoked_at is null
-    on conflict do nothing;
-    return query
-        select p.id, k.id, p.kind, p.tenant_id, t.slug, p.partner_id, pa.slug, p.app_role, p.display_name
-          from crm.principal p
-          left join crm.tenant t on t.id = p.tenant_id
-          left join crm.partner pa on pa.id = p.partner_id
-         where p.id = k.principal_id and p.revoked_at is null;
-end $$;
+-- crm.authenticate records a key's first use in a week (SQL/repeatable/10_foundation.sql).

@@ -1,5 +1,5 @@
 -- The contact index (crm.customer_contact): one row per phone and email of every customer that is
--- not merged away, for lookups and duplicate checks by equality (see 0016 and 0039). Only these
+-- not merged away, for lookups and duplicate checks by equality (see 0003_baseline_customers.sql). Only these
 -- triggers write it, from the customer rows themselves: the functions run as the narrow role
 -- crm_contactindex (security definer), which may write nothing but this table; unit roles may only
 -- read it through their policies. The one definition of each function and trigger.
@@ -38,7 +38,7 @@ begin
 end $$;
 
 -- Deleted customers (a DBA's act: unit roles cannot delete customers) take their rows with them,
--- as the foreign key's ON DELETE CASCADE did before 0039.
+-- as a foreign key's ON DELETE CASCADE would (the table has none: see 0003).
 create or replace function crm.customer_contact_delete() returns trigger
     language plpgsql security definer set search_path = pg_catalog, crm as $$
 begin

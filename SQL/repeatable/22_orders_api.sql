@@ -21,3 +21,151 @@ begin
 end $$;
 
 grant execute on function crm.order_json(bigint) to crm_unit;
+
+-- Order writes as functions: one statement from the server does the checks, the lines with the
+-- price and cost of the day, the history, invoices and the audit entry.
+create or replace function crm.create_order(p_customer_id bigint, p_staff_id bigint, p_campaign_id bigint, p_lines jsonb,
+                                 p_status text default 'confirmed', p_ordered_at timestamptz default now(),
+                                 p_idempotency_key text default null) returns bigint
+    language plpgsql as $$
+declare
+    v_tenant uuid := crm.current_tenant();
+    v_order bigint;
+    v_line jsonb;
+    v_no int := 0;
+    p crm.product;
+begin
+    if p_idempotency_key is not null then
+        select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
+        if found then return v_order; end if;   -- a retry of a request that already succeeded
+    end if;
+    if p_status not in ('quoted', 'confirmed') then
+        raise exception 'invalid params: a new order is quoted or confirmed' using errcode = 'CR422', detail = 'field=status';
+    end if;
+    if not exists (select 1 from crm.customer where tenant_id = v_tenant and id = p_customer_id) then
+        raise exception 'customer % not found', p_customer_id using errcode = 'CR404', detail = 'field=customer_id';
+    end if;
+    if p_staff_id is not null and not exists (select 1 from crm.staff where tenant_id = v_tenant and id = p_staff_id) then
+        raise exception 'staff member % not found', p_staff_id using errcode = 'CR404', detail = 'field=staff_id';
+    end if;
+    -- Lines go in after the order with status quoted, and the status is set last, so the rollup
+    -- trigger counts each confirmed order exactly once.
+    insert into crm.sales_order (tenant_id, customer_id, staff_id, campaign_id, status, ordered_at, idempotency_key)
+    values (v_tenant, p_customer_id, p_staff_id, p_campaign_id, 'quoted', p_ordered_at, p_idempotency_key)
+    returning id into v_order;
+    for v_line in select * from jsonb_array_elements(p_lines) loop
+        select * into p from crm.product where tenant_id = v_tenant and id = (v_line->>'product_id')::bigint;
+        if not found then
+            raise exception 'product % not found', v_line->>'product_id'
+                using errcode = 'CR404', detail = format('field=lines[%s].product_id', v_no);
+        end if;
+        if (v_line->>'quantity')::numeric <= 0 then
+            raise exception 'invalid params: lines[%].quantity must be positive', v_no
+                using errcode = 'CR422', detail = format('field=lines[%s].quantity', v_no);
+        end if;
+        insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
+        values (v_tenant, v_order, v_no + 1, p.id, (v_line->>'quantity')::numeric,
+                coalesce((v_line->>'unit_price')::numeric, p.list_price), p.unit_cost);
+        v_no := v_no + 1;
+    end loop;
+    insert into crm.order_status_history (tenant_id, order_id, status, by_principal)
+    values (v_tenant, v_order, p_status, crm.current_principal());
+    if p_status <> 'quoted' then
+        update crm.sales_order set status = p_status where tenant_id = v_tenant and id = v_order;
+    end if;
+    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
+    values (v_tenant, crm.current_principal(), 'create', 'order', v_order::text, jsonb_build_object('status', p_status));
+    return v_order;
+exception when unique_violation then
+    -- Two concurrent retries with one idempotency key: the second returns the first's order.
+    if p_idempotency_key is not null then
+        select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
+        if found then return v_order; end if;
+    end if;
+    raise;
+end $$;
+
+-- Allowed moves; anything else is a conflict. Shipping invoices the order; a return credits it.
+create or replace function crm.set_order_status(p_order_id bigint, p_status text, p_version int default null) returns boolean
+    language plpgsql as $$
+declare
+    o crm.sales_order;
+    v_total numeric;
+begin
+    select * into o from crm.sales_order where tenant_id = crm.current_tenant() and id = p_order_id for update;
+    if not found then
+        raise exception 'order % not found', p_order_id using errcode = 'CR404', detail = 'field=id';
+    end if;
+    if p_version is not null and o.version <> p_version then
+        raise exception 'conflict: order % was changed since version %', p_order_id, p_version
+            using errcode = 'CR409', detail = 'field=version', hint = 'stale_version';
+    end if;
+    if not (o.status, p_status) in (('quoted', 'confirmed'), ('quoted', 'cancelled'), ('confirmed', 'shipped'),
+                                    ('confirmed', 'cancelled'), ('shipped', 'delivered'), ('shipped', 'returned'),
+                                    ('delivered', 'returned')) then
+        raise exception 'conflict: an order cannot go from % to %', o.status, p_status
+            using errcode = 'CR409', detail = 'field=status', hint = 'transition';
+    end if;
+    update crm.sales_order set status = p_status, version = version + 1 where tenant_id = o.tenant_id and id = o.id;
+    insert into crm.order_status_history (tenant_id, order_id, status, by_principal)
+    values (o.tenant_id, o.id, p_status, crm.current_principal());
+    if p_status in ('shipped', 'returned') then
+        select sum(quantity * unit_price) into v_total from crm.order_line where tenant_id = o.tenant_id and order_id = o.id;
+        insert into crm.invoice (tenant_id, order_id, customer_id, amount, due_at)
+        values (o.tenant_id, o.id, o.customer_id, case when p_status = 'returned' then -v_total else v_total end,
+                case when p_status = 'shipped' then now() + interval '30 days' end);
+    end if;
+    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
+    values (o.tenant_id, crm.current_principal(), 'set_status', 'order', o.id::text,
+            jsonb_build_object('from', o.status, 'to', p_status));
+    return true;
+end $$;
+
+create or replace function crm.record_payment(p_customer_id bigint, p_amount numeric, p_invoice_id bigint, p_method text,
+                                   p_paid_at timestamptz default now(), p_idempotency_key text default null) returns bigint
+    language plpgsql as $$
+declare
+    v bigint;
+begin
+    if p_idempotency_key is not null then
+        select id into v from crm.payment where tenant_id = crm.current_tenant() and idempotency_key = p_idempotency_key;
+        if found then return v; end if;
+    end if;
+    if not exists (select 1 from crm.customer where tenant_id = crm.current_tenant() and id = p_customer_id) then
+        raise exception 'customer % not found', p_customer_id using errcode = 'CR404', detail = 'field=customer_id';
+    end if;
+    if p_invoice_id is not null and not exists (select 1 from crm.invoice where tenant_id = crm.current_tenant()
+                                                   and id = p_invoice_id and customer_id = p_customer_id) then
+        raise exception 'invoice % of customer % not found', p_invoice_id, p_customer_id
+            using errcode = 'CR404', detail = 'field=invoice_id';
+    end if;
+    insert into crm.payment (tenant_id, customer_id, invoice_id, amount, paid_at, method, idempotency_key)
+    values (crm.current_tenant(), p_customer_id, p_invoice_id, p_amount, p_paid_at, p_method, p_idempotency_key)
+    returning id into v;
+    return v;
+end $$;
+
+-- Invoiced minus paid, per customer.
+create or replace function crm.customer_balance(p_tenant uuid, p_customer bigint) returns numeric language sql stable
+    return coalesce((select sum(amount) from crm.invoice where tenant_id = p_tenant and customer_id = p_customer), 0)
+         - coalesce((select sum(amount) from crm.payment where tenant_id = p_tenant and customer_id = p_customer), 0);
+
+-- Sales are orders in status confirmed, shipped or delivered.
+create or replace function crm.is_sale(p_status text) returns boolean language sql immutable
+    return p_status in ('confirmed', 'shipped', 'delivered');
+
+-- A product's profit tier from its margin rate and the unit's thresholds.
+create or replace function crm.product_tier(p_list_price numeric, p_unit_cost numeric) returns text
+    language sql stable
+    return case
+        when p_list_price <= 0 then 'C'
+        when (p_list_price - p_unit_cost) / p_list_price >= coalesce((select (t.settings #>> '{product_tiers,A}')::numeric
+                 from crm.tenant t where t.id = crm.current_tenant()), 0.40) then 'A'
+        when (p_list_price - p_unit_cost) / p_list_price >= coalesce((select (t.settings #>> '{product_tiers,B}')::numeric
+                 from crm.tenant t where t.id = crm.current_tenant()), 0.20) then 'B'
+        else 'C' end;
+
+grant execute on function crm.create_order(bigint, bigint, bigint, jsonb, text, timestamptz, text),
+    crm.set_order_status(bigint, text, int), crm.record_payment(bigint, numeric, bigint, text, timestamptz, text),
+    crm.customer_balance(uuid, bigint), crm.is_sale(text), crm.product_tier(numeric, numeric) to crm_unit;
+grant execute on function crm.customer_balance(uuid, bigint), crm.is_sale(text), crm.product_tier(numeric, numeric) to crm_reporter;

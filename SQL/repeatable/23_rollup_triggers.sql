@@ -1,6 +1,11 @@
--- The statement triggers of 0036_statement_rollup_triggers.sql (see there for why), and their
--- functions: sales rollups from order lines and the yearly rollup from the monthly one, each in one
--- grouped pass per statement. The one definition of each. (The contact index's triggers: 19_customer_contact_index.sql.)
+-- The triggers that keep the sales rollups (0008_baseline_rollups.sql), and their functions: the
+-- one definition of each. Set-based: row triggers fired once per imported order line, each with
+-- three upserts, and every upsert of the monthly rollup fired the yearly one again; statement
+-- triggers over transition tables put one statement's rows into the rollups in one grouped pass,
+-- whoever writes them. Nothing can switch them off (no flag a unit's role could set), and a
+-- single-row write (an order through crm.create_order) does the same work as before. The status
+-- trigger on crm.sales_order stays a row trigger (crm.rollup_order, below). (The contact index's
+-- triggers: 19_customer_contact_index.sql.)
 set local role crm_owner;
 
 -- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,
@@ -137,3 +142,20 @@ create or replace trigger customer_year_rollup_update after update on crm.custom
     referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
 create or replace trigger customer_year_rollup_delete after delete on crm.customer_month_summary
     referencing old table as old_months for each statement execute function crm.customer_year_rollup_statement();
+
+-- The status trigger on crm.sales_order: a whole order goes into the rollups when its status makes
+-- it a sale, and out when it stops being one.
+create or replace function crm.order_status_rollup() returns trigger language plpgsql as $$
+begin
+    if crm.is_sale(old.status) and not crm.is_sale(new.status) then
+        perform crm.rollup_order(new.tenant_id, new.id, -1);
+    elsif not crm.is_sale(old.status) and crm.is_sale(new.status) then
+        perform crm.rollup_order(new.tenant_id, new.id, 1);
+    end if;
+    return null;
+end $$;
+
+create or replace trigger order_status_rollup after update of status on crm.sales_order
+    for each row execute function crm.order_status_rollup();
+
+grant execute on function crm.rollup_order(uuid, bigint, int), crm.order_status_rollup() to crm_unit;

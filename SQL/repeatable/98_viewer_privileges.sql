@@ -1,4 +1,4 @@
--- A unit's viewers (app role `viewer`) run as crm_viewer (0031): they read what unit users read and
+-- A unit's viewers (app role `viewer`) run as crm_viewer (0001_baseline_roles_schemas.sql): they read what unit users read and
 -- write nothing. Applied on every migrate, after every other file, so that the viewer keeps up
 -- with crm_unit whatever a later migration grants or adds:
 --   * SELECT on every table and view crm_unit may read, table-wide or column by column, and on

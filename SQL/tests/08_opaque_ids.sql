@@ -1,4 +1,4 @@
--- Ids reveal nothing about other units (issue 14, item 9; 0033_opaque_ids.sql): no id column is
+-- Ids reveal nothing about other units (issue 14, item 9; ARCHITECTURE.md, "Ids"): no id column is
 -- an identity any more and every integer id takes its value through crm.opaque_id (a catalog
 -- walk, so a new table cannot reopen this); the function is a bijection into [2^48, 2^49); two
 -- customers created one after the other get unrelated ids; only the roles that insert may run it.

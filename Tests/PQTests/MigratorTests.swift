@@ -56,27 +56,87 @@ final class MigratorTests: XCTestCase {
         XCTAssertEqual(try conn.query("select count(*) as n from crm_meta.schema_migration where name = '9999_broken.sql'")[0].get("n", as: Int.self), 0)
     }
 
-    /// 0001 once set a fixed password for crm_app. Its amended text is accepted where the old
-    /// one was applied (and re-recorded); any other change is still refused (test above).
-    func testAnAmendedMigrationIsAcceptedAndReRecorded() throws {
-        let db = try TestDatabase.migrated("amended")
+    /// Two files with one number: which runs first, and which of them a database holds, would be
+    /// chance. Both `migrate` and `verify` (what `crm serve` runs) refuse, naming both files.
+    func testTwoMigrationsWithOneNumberAreRefused() throws {
+        let db = try TestDatabase.create("migdup")
         defer { db.drop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("crm-sql-\(UUID())")
+        try FileManager.default.copyItem(at: TestDatabase.sqlDirectory, to: dir)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "select 1;".write(to: dir.appendingPathComponent("migrations/0004_second_four.sql"), atomically: true, encoding: .utf8)
+        let migrator = Migrator(directory: dir, logger: Logger(label: "test"))
         let conn = try db.connect()
-        let old = try XCTUnwrap(Migrator.amendedMigrations["0001_roles_and_schemas.sql"]?.replaced.first)
-        try conn.query("update crm_meta.schema_migration set checksum = \(old) where name = '0001_roles_and_schemas.sql'")
-        let migrator = Migrator(directory: TestDatabase.sqlDirectory, logger: Logger(label: "test"))
-        XCTAssertNoThrow(try migrator.verify(conn), "crm serve starts on a database migrated with the old text")
-        let report = try migrator.migrate(conn)
-        XCTAssertEqual(report.amended, ["0001_roles_and_schemas.sql"])
-        XCTAssertEqual(report.applied, [])
-        let recorded: String = try conn.query("select checksum from crm_meta.schema_migration where name = '0001_roles_and_schemas.sql'")[0].get("checksum")
-        XCTAssertNotEqual(recorded, old)
-        XCTAssertEqual(try migrator.migrate(conn).amended, [], "recorded once")
+        for attempt in [{ _ = try migrator.migrate(conn) }, { _ = try migrator.verify(conn) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertTrue("\(error)".contains("two migrations are numbered 0004"), "\(error)")
+                XCTAssertTrue("\(error)".contains("0004_baseline_products_orders.sql"), "\(error)")
+                XCTAssertTrue("\(error)".contains("0004_second_four.sql"), "\(error)")
+            }
+        }
+        XCTAssertEqual(try conn.query("select to_regclass('crm.customer') is null as none")[0].get("none", as: Bool.self), true,
+                       "nothing was applied")
     }
 
-    /// No migration carries a password, and 0032 removes the old fixed one (but keeps one an
-    /// operator chose). Roles are cluster-wide: the test restores what it found.
-    func testNoMigrationCarriesAPasswordAndTheOldOneIsRemoved() throws {
+    /// A database migrated with the 39 migrations the baseline replaced (a0314ab and earlier) is the
+    /// baseline's database: `crm migrate` records the baseline in their place and applies nothing.
+    /// Simulated on a database migrated with the baseline (the same catalog, as
+    /// Scripts/lib/schema_diff.sh shows) whose bookkeeping is put back to the old names.
+    func testADatabaseMigratedWithTheSquashedMigrationsGetsTheBaselineRecorded() throws {
+        let db = try TestDatabase.migrated("squashed")
+        defer { db.drop() }
+        let conn = try db.connect()
+        let baseline = try rows(conn)
+        XCTAssertEqual(baseline.map(\.name), Migrator.baselineMigrations)
+        try conn.query("delete from crm_meta.schema_migration")
+        try conn.query("""
+            insert into crm_meta.schema_migration (name, checksum)
+            select n, md5(n) from unnest(\(Migrator.squashedMigrations)::text[]) n
+            """)
+        let migrator = Migrator(directory: TestDatabase.sqlDirectory, logger: Logger(label: "test"))
+        XCTAssertThrowsError(try migrator.verify(conn), "crm serve asks for crm migrate first") { error in
+            XCTAssertTrue("\(error)".contains("run `crm migrate`"), "\(error)")
+        }
+
+        let report = try migrator.migrate(conn)
+        XCTAssertTrue(report.recordedBaseline)
+        XCTAssertEqual(report.applied, [], "nothing of the baseline is applied")
+        XCTAssertEqual(try rows(conn).map { [$0.name, $0.checksum] }, baseline.map { [$0.name, $0.checksum] },
+                       "the baseline's rows with their checksums, the old ones gone")
+        XCTAssertNoThrow(try migrator.verify(conn))
+        let again = try migrator.migrate(conn)
+        XCTAssertFalse(again.recordedBaseline)
+        XCTAssertEqual(again.applied, [])
+    }
+
+    /// A database that holds only some of the old migrations must first be brought up to the last
+    /// of them by the release that still has their files: refused, its bookkeeping untouched.
+    func testADatabaseHoldingSomeOfTheSquashedMigrationsIsRefused() throws {
+        let db = try TestDatabase.migrated("halfsquashed")
+        defer { db.drop() }
+        let conn = try db.connect()
+        try conn.query("delete from crm_meta.schema_migration")
+        let some = Array(Migrator.squashedMigrations.prefix(30))
+        try conn.query("insert into crm_meta.schema_migration (name, checksum) select n, md5(n) from unnest(\(some)::text[]) n")
+        let migrator = Migrator(directory: TestDatabase.sqlDirectory, logger: Logger(label: "test"))
+        for attempt in [{ _ = try migrator.migrate(conn) }, { _ = try migrator.verify(conn) }] {
+            XCTAssertThrowsError(try attempt()) { error in
+                XCTAssertTrue("\(error)".contains("holds 30 of the 39 migrations"), "\(error)")
+                XCTAssertTrue("\(error)".contains("finish migrating it with the previous release"), "\(error)")
+                XCTAssertTrue("\(error)".contains("0031_least_privilege.sql"), "names what is missing: \(error)")
+            }
+        }
+        XCTAssertEqual(try rows(conn).map(\.name), some.sorted())
+    }
+
+    private func rows(_ conn: PQConnection) throws -> [(name: String, checksum: String)] {
+        try conn.query("select name, checksum from crm_meta.schema_migration order by name").map {
+            (name: try $0.get("name", as: String.self), checksum: try $0.get("checksum", as: String.self))
+        }
+    }
+
+    /// No migration carries a password: crm_app is created without one (README, "Security").
+    func testNoMigrationCarriesAPassword() throws {
         let dir = TestDatabase.sqlDirectory.appendingPathComponent("migrations")
         for name in try FileManager.default.contentsOfDirectory(atPath: dir.path) where name.hasSuffix(".sql") {
             let text = try String(contentsOf: dir.appendingPathComponent(name), encoding: .utf8).lowercased()
@@ -86,17 +146,5 @@ final class MigratorTests: XCTestCase {
         defer { db.drop() }
         let conn = try db.connect()
         XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), true)
-        let removal = try String(contentsOf: dir.appendingPathComponent("0032_login_role.sql"), encoding: .utf8)
-        defer { _ = try? conn.execute(unsafeSQL: "reset password_encryption; alter role crm_app password null") }
-        for encryption in ["scram-sha-256", "md5"] {
-            try conn.execute(unsafeSQL: "set password_encryption = '\(encryption)'; alter role crm_app password 'crm_app'")
-            try conn.execute(unsafeSQL: removal)
-            XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), true,
-                           "the old password (\(encryption)) is removed")
-        }
-        try conn.execute(unsafeSQL: "alter role crm_app password 'chosen by the operator'")
-        try conn.execute(unsafeSQL: removal)
-        XCTAssertEqual(try conn.query("select rolpassword is null as none from pg_authid where rolname = 'crm_app'")[0].get("none", as: Bool.self), false,
-                       "a password the operator chose is kept")
     }
 }

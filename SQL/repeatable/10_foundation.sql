@@ -1,0 +1,169 @@
+-- Foundation functions: the request's principal and app role, login and the per-request check,
+-- the operator's functions (units, partners, principals, keys; security invoker, executable by
+-- crm_admin only, audited), phone and email normalisation, and the append-only guard of the audit
+-- logs. (crm.current_tenant(), crm.current_partner() and crm.partner_tenants(), which policies
+-- read, are defined with the tables in 0002_baseline_tenants_staff.sql.)
+set local role crm_owner;
+
+-- The audit logs are append-only.
+create or replace function crm.reject_change() returns trigger language plpgsql as $$
+begin
+    raise exception '% is append-only', tg_table_name using errcode = 'CR403';
+end $$;
+create or replace trigger audit_log_append_only before update or delete or truncate on crm.audit_log
+    for each statement execute function crm.reject_change();
+create or replace trigger admin_audit_log_append_only before update or delete or truncate on crm.admin_audit_log
+    for each statement execute function crm.reject_change();
+
+-- The rest of the request's scope (see crm.current_tenant() in 0002).
+create or replace function crm.current_principal() returns uuid language sql stable
+    return nullif(current_setting('crm.principal_id', true), '')::uuid;
+create or replace function crm.current_app_role() returns text language sql stable
+    return nullif(current_setting('crm.app_role', true), '');
+
+-- Raises forbidden unless the caller's unit role is one of p_roles (used by approvals).
+create or replace function crm.require_app_role(p_roles text[]) returns void language plpgsql stable as $$
+begin
+    if crm.current_app_role() is null or not crm.current_app_role() = any(p_roles) then
+        raise exception 'forbidden: this needs one of the roles %', array_to_string(p_roles, ', ')
+            using errcode = 'CR403';
+    end if;
+end $$;
+
+-- Login: the principal behind an API key, if key and principal are live. Records the key's first
+-- use in a week for the adoption report (report.adoption_weekly; a no-op for the rest of the week).
+create or replace function crm.authenticate(p_key text)
+    returns table (principal_id uuid, key_id uuid, kind text, tenant_id uuid, tenant_slug text,
+                   partner_id uuid, partner_slug text, app_role text, display_name text)
+    language plpgsql volatile security definer set search_path = pg_catalog, crm as $$
+declare
+    k crm.api_key;
+begin
+    select * into k from crm.api_key a where a.key_hash = sha256(convert_to(p_key, 'UTF8')) and a.revoked_at is null;
+    if not found then return; end if;
+    -- At most one write a minute per key: logins must not turn into write load.
+    update crm.api_key a set last_used_at = now()
+     where a.id = k.id and (a.last_used_at is null or a.last_used_at < now() - interval '1 minute');
+    -- Adoption: the first login of a unit key in a week (a no-op for the rest of the week).
+    insert into crm.api_key_week as w (tenant_id, week, key_id, principal_id, app_role)
+    select p.tenant_id, date_trunc('week', now() at time zone 'UTC')::date, k.id, p.id, p.app_role
+      from crm.principal p
+     where p.id = k.principal_id and p.kind = 'unit' and p.revoked_at is null
+    on conflict do nothing;
+    return query
+        select p.id, k.id, p.kind, p.tenant_id, t.slug, p.partner_id, pa.slug, p.app_role, p.display_name
+          from crm.principal p
+          left join crm.tenant t on t.id = p.tenant_id
+          left join crm.partner pa on pa.id = p.partner_id
+         where p.id = k.principal_id and p.revoked_at is null;
+end $$;
+
+-- Every request starts here: a revoked key or principal stops working at its next request.
+create or replace function crm.enter_request(p_key_id uuid) returns void
+    language plpgsql stable security definer set search_path = pg_catalog, crm as $$
+begin
+    if not exists (select 1 from crm.api_key k join crm.principal p on p.id = k.principal_id
+                    where k.id = p_key_id and k.revoked_at is null and p.revoked_at is null) then
+        raise exception 'the API key was revoked; log in again' using errcode = 'CR401';
+    end if;
+end $$;
+
+-- Operator functions: security invoker, executable by crm_admin only, audited.
+create or replace function crm.create_tenant(p_slug text, p_name text) returns uuid language plpgsql as $$
+declare
+    v uuid;
+begin
+    insert into crm.tenant (slug, name) values (p_slug, p_name) returning id into v;
+    insert into crm.admin_audit_log (principal_id, action, entity, entity_id, detail)
+    values (crm.current_principal(), 'create', 'tenant', v::text, jsonb_build_object('slug', p_slug));
+    return v;
+end $$;
+
+create or replace function crm.create_partner(p_slug text, p_name text) returns uuid language plpgsql as $$
+declare
+    v uuid;
+begin
+    insert into crm.partner (slug, name) values (p_slug, p_name) returning id into v;
+    insert into crm.admin_audit_log (principal_id, action, entity, entity_id, detail)
+    values (crm.current_principal(), 'create', 'partner', v::text, jsonb_build_object('slug', p_slug));
+    return v;
+end $$;
+
+create or replace function crm.create_principal(p_kind text, p_tenant_slug text, p_partner_slug text, p_app_role text, p_display_name text)
+    returns uuid language plpgsql as $$
+declare
+    v_tenant uuid;
+    v_partner uuid;
+    v uuid;
+begin
+    if p_tenant_slug is not null then
+        select id into v_tenant from crm.tenant where slug = p_tenant_slug;
+        if v_tenant is null then
+            raise exception 'no business unit %', p_tenant_slug using errcode = 'CR404', detail = 'field=tenant';
+        end if;
+    end if;
+    if p_partner_slug is not null then
+        select id into v_partner from crm.partner where slug = p_partner_slug;
+        if v_partner is null then
+            raise exception 'no partner %', p_partner_slug using errcode = 'CR404', detail = 'field=partner';
+        end if;
+    end if;
+    insert into crm.principal (kind, tenant_id, partner_id, app_role, display_name)
+    values (p_kind, v_tenant, v_partner, p_app_role, p_display_name) returning id into v;
+    insert into crm.admin_audit_log (principal_id, action, entity, entity_id, detail)
+    values (crm.current_principal(), 'create', 'principal', v::text, jsonb_build_object('kind', p_kind, 'role', p_app_role));
+    return v;
+end $$;
+
+create or replace function crm.create_api_key(p_principal uuid, p_key text) returns uuid language plpgsql as $$
+declare
+    v uuid;
+begin
+    if length(p_key) < 32 then
+        raise exception 'an API key needs at least 32 characters' using errcode = 'CR422', detail = 'field=key';
+    end if;
+    insert into crm.api_key (principal_id, key_hash, prefix)
+    values (p_principal, sha256(convert_to(p_key, 'UTF8')), left(p_key, 8)) returning id into v;
+    insert into crm.admin_audit_log (principal_id, action, entity, entity_id, detail)
+    values (crm.current_principal(), 'create', 'api_key', v::text, jsonb_build_object('principal', p_principal));
+    return v;
+end $$;
+
+create or replace function crm.revoke_api_key(p_key_id uuid) returns boolean language plpgsql as $$
+begin
+    update crm.api_key set revoked_at = now() where id = p_key_id and revoked_at is null;
+    if not found then return false; end if;
+    insert into crm.admin_audit_log (principal_id, action, entity, entity_id)
+    values (crm.current_principal(), 'revoke', 'api_key', p_key_id::text);
+    return true;
+end $$;
+
+grant execute on function crm.current_principal(), crm.current_app_role(), crm.require_app_role(text[])
+    to crm_unit, crm_partner, crm_admin, crm_reporter;
+grant execute on function crm.authenticate(text), crm.enter_request(uuid) to crm_app;
+grant execute on function crm.enter_request(uuid) to crm_unit, crm_partner, crm_admin;
+grant execute on function crm.create_tenant(text, text), crm.create_partner(text, text),
+    crm.create_principal(text, text, text, text, text), crm.create_api_key(uuid, text), crm.revoke_api_key(uuid)
+    to crm_admin;
+
+-- E.164 from any common way of writing a number: spaces, dashes, dots and parentheses are
+-- dropped; '00' becomes '+'; a single leading '0' is a national number of p_default_country_code.
+-- NULL for anything that is not a plausible phone number (letters, fewer than 7 or more than 15 digits).
+create or replace function crm.normalize_phone(p text, p_default_country_code text default '49') returns text
+    language plpgsql immutable parallel safe as $$
+declare
+    s text := regexp_replace(coalesce(p, ''), '[\s\-\.\(\)/]', '', 'g');
+begin
+    if s !~ '^\+?[0-9]+$' then return null; end if;
+    if s like '+%' then s := substr(s, 2);
+    elsif s like '00%' then s := substr(s, 3);
+    elsif s like '0%' then s := p_default_country_code || substr(s, 2);
+    end if;
+    if length(s) < 7 or length(s) > 15 or s like '0%' then return null; end if;
+    return '+' || s;
+end $$;
+
+create or replace function crm.normalize_email(p text) returns text language sql immutable parallel safe
+    return nullif(lower(btrim(p)), '');
+
+grant execute on function crm.normalize_phone(text, text), crm.normalize_email(text) to crm_unit, crm_reporter, crm_partner;
