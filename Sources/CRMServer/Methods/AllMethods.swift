@@ -17,6 +17,7 @@ public enum AllMethods {
             LeadMethods.all(),
             CampaignReportMethods.all(),
             PartnerMethods.all(),
+            SettingsMethods.all(),
         ])
     }
 }
