@@ -141,13 +141,15 @@ declare
     i int;
 begin
     if s is null then return null; end if;
-    if s ~ '[^0-9\s().+/~-]' then
-        s := translate(s, '＋', '+');
+    s := regexp_replace(s, '[\s\-.()/~\[\]‐-―−－／（）［］⁓∼～]', '', 'g');
+    if s !~ '^\+?[0-9]+$' then
+        -- Not digits alone: maybe a full-width plus, or an extension after the number.
+        s := translate(p, '＋', '+');
         ext := crm.split_phone_extension(s);
         if ext is not null then s := ext[1]; end if;
+        s := regexp_replace(s, '[\s\-.()/~\[\]‐-―−－／（）［］⁓∼～]', '', 'g');
+        if s !~ '^\+?[0-9]+$' then return null; end if;
     end if;
-    s := regexp_replace(s, '[\s\-.()/~\[\]‐-―−－／（）［］⁓∼～]', '', 'g');
-    if s !~ '^\+?[0-9]+$' then return null; end if;
 
     if s like '+%' then
         s := substr(s, 2);
