@@ -9,3 +9,6 @@ grant update (settings) on crm.tenant to crm_unit;
 create policy "unit managers and directors change their own unit's settings" on crm.tenant for update to crm_unit
     using (id = (select crm.current_tenant()) and (select crm.current_app_role()) in ('manager', 'director'))
     with check (id = (select crm.current_tenant()));
+
+comment on column crm.tenant.settings is
+    'The unit''s settings (country code, SLA hours per priority, tier thresholds, holidays, task-rule days, campaign approval roles, CRM ROI inputs, deal conflict window, lead offer hours): read by crm.settings_json(), changed by crm.update_settings(jsonb), which SQL/repeatable/12_unit_settings.sql documents key by key with each reader and default.';
