@@ -226,23 +226,109 @@ grant execute on function crm.phone_rule(text), crm.phone_code_length(text), crm
     crm.normalize_phone(text, text), crm.unit_country_code(), crm.normalize_unit_phone(text)
     to crm_unit, crm_viewer, crm_partner, crm_reporter;
 
+-- Whether an E.164 number is a valid number of its country by the table: its national number
+-- matches the country's pattern and has a possible length. NULL for a country the table lacks.
+create or replace function crm.phone_is_valid(p_e164 text) returns boolean
+    language plpgsql immutable parallel safe as $$
+declare
+    d text := substr(p_e164, 2);
+    i int := crm.phone_code_length(substr(p_e164, 2));
+    r crm.phone_numbering;
+begin
+    if p_e164 is null or p_e164 !~ '^\+[1-9][0-9]+$' or i is null then
+        return null;
+    end if;
+    r := crm.phone_rule(left(d, i));
+    return substr(d, i + 1) ~ ('^(?:' || r.national_number_pattern || ')$')
+       and crm.phone_length_check(substr(d, i + 1), r.possible_lengths) = 'possible';
+end $$;
+comment on function crm.phone_is_valid(text) is
+    'Whether an E.164 number is a valid number of its country (pattern and length of crm.phone_numbering); NULL when the table lacks the country.';
+
+-- The key a stored phone (E.164, as an earlier normalisation made it) has under the rules in
+-- force, for a unit of country code p_country_code. Before issue 18 a number written nationally
+-- without a leading 0 ("415-555-0134" in a unit of +1, "30 1234567" in Germany) was taken as
+-- international ("+4155550134"); such a key, invalid for the country its digits name, is read
+-- again as the national number it was when that reading is a valid number of the unit's country
+-- (+14155550134). Any other key is normalised again as it stands (e.g. +44 (0)20... stored as
+-- +44020... becomes +4420...). A key the rules refuse stays as it is.
+create or replace function crm.phone_key_now(p_stored text, p_country_code text) returns text
+    language plpgsql immutable parallel safe as $$
+declare
+    v text := crm.normalize_phone(p_stored, p_country_code);
+    national text;
+begin
+    if v is not null and not crm.phone_is_valid(v) then
+        national := crm.normalize_phone(ltrim(p_stored, '+'), p_country_code);
+        if national is not null and national <> v and crm.phone_is_valid(national) then
+            return national;
+        end if;
+    end if;
+    return coalesce(v, p_stored);
+end $$;
+comment on function crm.phone_key_now(text, text) is
+    'A stored phone key under the rules in force for a unit''s country: normalised again, or read as the national number an old normalisation mistook for an international one.';
+
+-- Recomputes the stored phone keys of every unit under its country, set-based; only rows whose
+-- keys change are written: customers (the contact index follows by its trigger; version and
+-- updated_at move, so a stale customers.update is refused), leads and deal prospects. Each unit
+-- whose customers' keys changed gets an audit entry. Returns the number of customers changed.
+-- For a role past row-level security (the migrating superuser): run by the block below.
+create or replace function crm.recompute_phone_keys(p_rules text) returns int language plpgsql as $$
+declare
+    n int;
+begin
+    create temp table phone_key_change on commit drop as
+    with unit as (
+        select t.id, coalesce(t.settings->>'default_country_code', '49') as cc from crm.tenant t),
+    recomputed as (
+        select c.tenant_id, c.id,
+               array(select v from (select crm.phone_key_now(x, u.cc) as v, min(o) as o
+                                      from unnest(c.phones) with ordinality as e(x, o) group by 1) k order by o) as phones
+          from crm.customer c join unit u on u.id = c.tenant_id
+         where cardinality(c.phones) > 0)
+    select r.* from recomputed r join crm.customer c on c.tenant_id = r.tenant_id and c.id = r.id
+     where r.phones <> c.phones;
+    update crm.customer c set phones = k.phones, version = c.version + 1, updated_at = now()
+      from phone_key_change k where c.tenant_id = k.tenant_id and c.id = k.id;
+    get diagnostics n = row_count;
+    update crm.lead l set phone = k.phone
+      from (select l.tenant_id, l.id, crm.phone_key_now(l.phone, coalesce(t.settings->>'default_country_code', '49')) as phone
+              from crm.lead l join crm.tenant t on t.id = l.tenant_id where l.phone is not null) k
+     where l.tenant_id = k.tenant_id and l.id = k.id and k.phone <> l.phone;
+    update crm.deal d set prospect_phone = k.phone
+      from (select d.tenant_id, d.id, crm.phone_key_now(d.prospect_phone, coalesce(t.settings->>'default_country_code', '49')) as phone
+              from crm.deal d join crm.tenant t on t.id = d.tenant_id where d.prospect_phone is not null) k
+     where d.tenant_id = k.tenant_id and d.id = k.id and k.phone <> d.prospect_phone;
+    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
+    select k.tenant_id, null, 'renormalise', 'customer_phones', null,
+           jsonb_build_object('customers', count(*), 'rules', p_rules)
+      from phone_key_change k group by k.tenant_id;
+    drop table phone_key_change;
+    return n;
+end $$;
+comment on function crm.recompute_phone_keys(text) is
+    'Recomputes every unit''s stored phone keys (customers and their contact index, leads, deal prospects) under the rules in force, audited per unit; for the migrating superuser (run by crm migrate when the normalisation changed).';
+
+grant execute on function crm.phone_is_valid(text), crm.phone_key_now(text, text) to crm_unit, crm_viewer, crm_partner, crm_reporter;
+
 -- Stored keys follow the rules. When the normalisation (this file's functions and the compiled
 -- rules) differs from the one the stored keys were computed with (crm_meta.phone_key_rules), the
--- phones of every unit are recomputed under that unit's country, set-based, and only rows whose
--- keys change are written: customers (their contact index follows by its trigger; version and
--- updated_at move, so a stale update is refused), leads and deal prospects. Each unit with
--- changed keys gets an audit entry. Stored keys are already E.164, so what changes is what the
--- rules read differently in an E.164 number: a national prefix kept after the country code
--- (+44 (0)20... stored as +44020...) and extensions. A database without customers records the
--- fingerprint and does nothing else. As the migrating role: every unit's rows.
+-- keys of every unit are recomputed (crm.recompute_phone_keys). Stored keys are E.164, so what
+-- changes is what the rules read differently in an E.164 number (a national prefix kept after
+-- the country code, +44 (0)20... stored as +44020...) and the national numbers the old rules
+-- took for international ones. A database without customers records the fingerprint and does
+-- nothing else. As the migrating role: every unit's rows.
 reset role;
 do $$
 declare
     fp text := md5((select string_agg(p.prosrc, '|' order by p.oid::regprocedure::text) from pg_proc p
-                     where p.oid in ('crm.phone_rule(text)'::regprocedure, 'crm.phone_code_length(text)'::regprocedure, 'crm.split_phone_extension(text)'::regprocedure,
+                     where p.oid in ('crm.phone_rule(text)'::regprocedure, 'crm.phone_code_length(text)'::regprocedure,
+                                     'crm.split_phone_extension(text)'::regprocedure,
                                      'crm.phone_length_check(text, int[])'::regprocedure,
                                      'crm.strip_national_prefix(text, crm.phone_numbering)'::regprocedure,
-                                     'crm.normalize_phone(text, text)'::regprocedure)));
+                                     'crm.normalize_phone(text, text)'::regprocedure,
+                                     'crm.phone_is_valid(text)'::regprocedure, 'crm.phone_key_now(text, text)'::regprocedure)));
 begin
     if exists (select 1 from crm_meta.phone_key_rules where fingerprint = fp) then
         return;
@@ -254,31 +340,7 @@ begin
         raise warning 'stored phone keys not recomputed: % is neither superuser nor BYPASSRLS; run crm migrate as a superuser', current_user;
         return;
     end if;
-    create temp table phone_key_change on commit drop as
-    with unit as (
-        select t.id, coalesce(t.settings->>'default_country_code', '49') as cc from crm.tenant t),
-    recomputed as (
-        select c.tenant_id, c.id,
-               array(select v from (select coalesce(crm.normalize_phone(x, u.cc), x) as v, min(o) as o
-                                      from unnest(c.phones) with ordinality as e(x, o) group by 1) k order by o) as phones
-          from crm.customer c join unit u on u.id = c.tenant_id
-         where cardinality(c.phones) > 0)
-    select r.* from recomputed r join crm.customer c on c.tenant_id = r.tenant_id and c.id = r.id
-     where r.phones <> c.phones;
-    update crm.customer c set phones = k.phones, version = c.version + 1, updated_at = now()
-      from phone_key_change k where c.tenant_id = k.tenant_id and c.id = k.id;
-    update crm.lead l set phone = n.phone
-      from (select l.tenant_id, l.id, crm.normalize_phone(l.phone, coalesce(t.settings->>'default_country_code', '49')) as phone
-              from crm.lead l join crm.tenant t on t.id = l.tenant_id where l.phone is not null) n
-     where l.tenant_id = n.tenant_id and l.id = n.id and n.phone is not null and n.phone <> l.phone;
-    update crm.deal d set prospect_phone = n.phone
-      from (select d.tenant_id, d.id, crm.normalize_phone(d.prospect_phone, coalesce(t.settings->>'default_country_code', '49')) as phone
-              from crm.deal d join crm.tenant t on t.id = d.tenant_id where d.prospect_phone is not null) n
-     where d.tenant_id = n.tenant_id and d.id = n.id and n.phone is not null and n.phone <> d.prospect_phone;
-    insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
-    select k.tenant_id, null, 'renormalise', 'customer_phones', null,
-           jsonb_build_object('customers', count(*), 'rules', fp)
-      from phone_key_change k group by k.tenant_id;
+    perform crm.recompute_phone_keys(fp);
     insert into crm_meta.phone_key_rules (fingerprint) values (fp)
     on conflict (singleton) do update set fingerprint = excluded.fingerprint, applied_at = now();
 end $$;

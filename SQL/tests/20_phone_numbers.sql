@@ -4,7 +4,7 @@
 -- read-only reference data, and the rules compiled from it. The generated cases of
 -- Scripts/lib/phone_cases.py (libphonenumber as the oracle) run in Scripts/test besides these.
 begin;
-select plan(37);
+select plan(43);
 
 -- The numbering rules ---------------------------------------------------------------------------
 select is((select array[national_prefix, international_prefix] from crm.phone_numbering where country_code = '1'),
@@ -86,6 +86,26 @@ values ('212', 'MA', '0', '0', '00', '{9}', '[5-8]\d{8}');
 select is(crm.normalize_phone('0612-345678', '212'), '+212612345678', 'a row added: Morocco''s numbers follow its rules at once');
 reset role;
 select is((select count(*)::int from crm_meta.phone_key_rules), 1, 'the rules the stored keys were computed with are recorded');
+
+-- Keys stored by the old rules are recomputed: a US number written nationally was taken for
+-- +41..., a GB number written +44 (0)20... kept its 0 -------------------------------------------
+insert into crm.customer (tenant_id, name, phones) values
+    ('00000000-0000-0000-0000-0000000020a1', 'Old US', '{+4155550135,+442079460958}'),
+    ('00000000-0000-0000-0000-0000000020a2', 'Old GB', '{+4402079460959}');
+select is(array[crm.phone_key_now('+4155550135', '1'), crm.phone_key_now('+4402079460959', '44'),
+                crm.phone_key_now('+442079460958', '1'), crm.phone_key_now('+41445551234', '1')],
+    array['+14155550135', '+442079460959', '+442079460958', '+41445551234'],
+    'old keys under the rules in force: mistaken national numbers and kept trunk prefixes change, valid numbers stay');
+select cmp_ok(crm.recompute_phone_keys('test'), '>=', 2, 'the stored keys are recomputed');
+select is((select phones from crm.customer where name = 'Old US'), array['+14155550135', '+442079460958'], 'the US customer''s keys');
+select is((select array_agg(value order by value) from crm.customer_contact k join crm.customer c on c.tenant_id = k.tenant_id and c.id = k.customer_id
+            where c.name = 'Old GB'), array['+442079460959'], 'the contact index follows');
+select is((select count(*)::int from crm.audit_log where action = 'renormalise' and detail->>'rules' = 'test'
+             and tenant_id in ('00000000-0000-0000-0000-0000000020a1', '00000000-0000-0000-0000-0000000020a2')), 2, 'an audit entry per unit');
+set local role crm_unit;
+select set_config('crm.tenant', 'phone-us', true);
+select is(crm.lookup_customer('415-555-0135')->'customer'->>'name', 'Old US', 'the old customer is found the new way');
+reset role;
 
 select * from finish();
 rollback;
