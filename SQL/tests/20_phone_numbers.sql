@@ -4,7 +4,7 @@
 -- read-only reference data, and the rules compiled from it. The generated cases of
 -- Scripts/lib/phone_cases.py (libphonenumber as the oracle) run in Scripts/test besides these.
 begin;
-select plan(43);
+select plan(44);
 
 -- The numbering rules ---------------------------------------------------------------------------
 select is((select array[national_prefix, international_prefix] from crm.phone_numbering where country_code = '1'),
@@ -16,6 +16,11 @@ select ok((select bool_and(exists (select 1 from crm.phone_numbering n where n.c
              from unnest(array['1', '7', '30', '31', '32', '33', '34', '36', '39', '40', '41', '43', '44', '45', '46', '47', '48', '49',
                                '61', '81', '86', '91', '55', '52']) c),
     'the countries of the issue have rules');
+
+select lives_ok($$select count(*) from crm.phone_numbering
+                   where '1' ~ ('^(?:' || national_number_pattern || ')$') or '1' ~ ('^(?:' || international_prefix || ')')
+                      or '1' ~ ('^(?:' || coalesce(national_prefix_for_parsing, '0') || ')')$$,
+    'every pattern of the table is a regular expression PostgreSQL understands');
 
 -- A unit of the NANP (country code 1) -----------------------------------------------------------
 select is(crm.normalize_phone('415-555-0134', '1'), '+14155550134', 'NANP: 415-555-0134 is +1 415 555 0134');
