@@ -85,14 +85,15 @@ enum CustomerMethods {
                 guard keep != merge else { throw CRMError.invalidParams("merge_id", "must differ from keep_id") }
                 return try await ctx.json("select crm.merge_customers(\(keep), \(merge)) as json")
             },
-            RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any common format, with open orders, balance, sales of the last 12 months, the last contacts, the last price quoted per product and preferences; one round trip.",
+            RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any way the unit's country writes it (national or trunk prefix, international call prefix, extension), with open orders, balance, sales of the last 12 months, the last contacts, the last price quoted per product and preferences; one round trip.",
                       params: [.string("phone", required: true, max: 40)], access: .unit) { p, ctx in
                 let phone = try p.requiredString("phone")
-                let rows = try await ctx.query("select crm.normalize_phone(\(phone)) is null as invalid, crm.lookup_customer(\(phone)) as json")
+                // Both under the unit's country (settings.default_country_code): 415-555-0134 is a number in a unit of +1.
+                let rows = try await ctx.query("select crm.normalize_unit_phone(\(phone)) is null as invalid, crm.lookup_customer(\(phone)) as json")
                 let invalid: Bool, json: String?
                 do { (invalid, json) = (try rows[0].get("invalid"), try rows[0].optional("json")) } catch { throw CRMError.from(error) }
                 if invalid { throw CRMError.invalidParams("phone", "is not a phone number") }
-                guard let json else { throw CRMError.notFound("no customer with phone \(phone)") }
+                guard let json else { throw CRMError(.notFound, "no customer with phone \(phone)", field: "phone") }
                 return .raw(json)
             },
         ]

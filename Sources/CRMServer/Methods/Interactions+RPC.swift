@@ -42,7 +42,7 @@ enum InteractionMethods {
                 try await ctx.json("""
                     with c as (
                         insert into crm.call_record (tenant_id, customer_id, phone, answered_by, wait_seconds, abandoned, reason, started_at, duration_seconds)
-                        values (crm.current_tenant(), \(p.id("customer_id")), crm.normalize_phone(\(p.string("phone"))), \(p.id("answered_by")),
+                        values (crm.current_tenant(), \(p.id("customer_id")), crm.normalize_unit_phone(\(p.string("phone"))), \(p.id("answered_by")),
                                 \(p.int("wait_seconds")!), coalesce(\(p.bool("abandoned"))::boolean, false), \(p.string("reason")),
                                 coalesce(\(p.string("started_at"))::timestamptz, now()), coalesce(\(p.int("duration_seconds"))::int, 0))
                         returning *)
