@@ -146,24 +146,8 @@ grant execute on function crm.create_tenant(text, text), crm.create_partner(text
     crm.create_principal(text, text, text, text, text), crm.create_api_key(uuid, text), crm.revoke_api_key(uuid)
     to crm_admin;
 
--- E.164 from any common way of writing a number: spaces, dashes, dots and parentheses are
--- dropped; '00' becomes '+'; a single leading '0' is a national number of p_default_country_code.
--- NULL for anything that is not a plausible phone number (letters, fewer than 7 or more than 15 digits).
-create or replace function crm.normalize_phone(p text, p_default_country_code text default '49') returns text
-    language plpgsql immutable parallel safe as $$
-declare
-    s text := regexp_replace(coalesce(p, ''), '[\s\-\.\(\)/]', '', 'g');
-begin
-    if s !~ '^\+?[0-9]+$' then return null; end if;
-    if s like '+%' then s := substr(s, 2);
-    elsif s like '00%' then s := substr(s, 3);
-    elsif s like '0%' then s := p_default_country_code || substr(s, 2);
-    end if;
-    if length(s) < 7 or length(s) > 15 or s like '0%' then return null; end if;
-    return '+' || s;
-end $$;
-
+-- crm.normalize_phone: SQL/repeatable/11_phone_numbers.sql (the unit's country's numbering rules).
 create or replace function crm.normalize_email(p text) returns text language sql immutable parallel safe
     return nullif(lower(btrim(p)), '');
 
-grant execute on function crm.normalize_phone(text, text), crm.normalize_email(text) to crm_unit, crm_reporter, crm_partner;
+grant execute on function crm.normalize_email(text) to crm_unit, crm_reporter, crm_partner;

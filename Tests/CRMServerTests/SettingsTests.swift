@@ -1,4 +1,6 @@
+import ProtocolTestSupport
 import CRMCore
+@testable import CRMProtocol
 @testable import CRMServer
 import CRMTestSupport
 import XCTest

@@ -1,3 +1,4 @@
+import CRMProtocol
 import CRMCore
 import PQ
 
