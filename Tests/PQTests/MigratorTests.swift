@@ -87,8 +87,10 @@ final class MigratorTests: XCTestCase {
         defer { db.drop() }
         let conn = try db.connect()
         let baseline = try rows(conn)
-        XCTAssertEqual(baseline.map(\.name), Migrator.baselineMigrations)
-        try conn.query("delete from crm_meta.schema_migration")
+        XCTAssertEqual(Array(baseline.map(\.name).prefix(Migrator.baselineMigrations.count)), Migrator.baselineMigrations)
+        // The baseline's rows become the old names; later migrations (0040 on) stay recorded, as
+        // on a database that was migrated with the old files and is then given the new ones.
+        try conn.query("delete from crm_meta.schema_migration where name = any(\(Migrator.baselineMigrations)::text[])")
         try conn.query("""
             insert into crm_meta.schema_migration (name, checksum)
             select n, md5(n) from unnest(\(Migrator.squashedMigrations)::text[]) n
