@@ -99,8 +99,10 @@ let package = Package(
         .executableTarget(
             name: "crm-bench",
             dependencies: [
+                "CRMProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),

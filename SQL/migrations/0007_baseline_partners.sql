@@ -2,7 +2,7 @@
 -- detection, lead offers that partners accept or decline in time, and what a partner may see. A
 -- partner reads the products of every unit that granted it (no cost column: column privileges), its
 -- own prices, deals, leads and offers, and nothing of any unit's customers or other partners. The
--- functions of this area live in SQL/repeatable/60_partners_api.sql and 59_deal_conflict.sql.
+-- functions of this area live in SQL/repeatable/60_partner_grants.sql, 60_partner_deals.sql, 60_partner_lead_offers.sql and 59_deal_conflict.sql.
 set local role crm_owner;
 
 -- Products: partners read the margin-free columns of the products they were granted.

@@ -184,7 +184,7 @@ begin
           from todo t join pool p on p.region is not distinct from t.region and (t.k % p.total) >= p.lo and (t.k % p.total) < p.hi
          where l.tenant_id = crm.current_tenant() and l.id = t.id;
         get diagnostics n = row_count;
-        -- Each partner gets the lead as an offer to accept or decline in time (60_partners_api.sql).
+        -- Each partner gets the lead as an offer to accept or decline in time (60_partner_lead_offers.sql).
         perform crm.offer_assigned_leads(p_campaign);
         perform crm.campaign_audit(p_campaign, 'assign_leads', jsonb_build_object('rule', p_rule, 'assigned', n));
         return n;

@@ -9,7 +9,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench",
         abstract: "Load generator for the CRM server.",
-        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self])
+        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self])
 }
 
 struct LoadCommand: ParsableCommand {

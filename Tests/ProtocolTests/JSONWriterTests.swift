@@ -82,46 +82,6 @@ final class JSONWriterTests: XCTestCase {
         }
         XCTAssertGreaterThan(accepted, 0)
     }
-
-    func testParseSpeed() throws {
-        var lines: [[UInt8]] = []
-        for n in 0..<2_000 {
-            lines.append(Array(#"{"jsonrpc":"2.0","id":\#(n),"method":"contacts.update","params":{"id":"\#(n)","name":"Zoë Ångström \#(n)","email":"zoe\#(n)@example.com","tags":["a","b","vip"],"amount":"1234.50","score":98.25,"active":true,"notes":"line\none \"quoted\" \u00e9","address":{"street":"Hauptstraße 1","city":"Zürich","zip":null}}}"#.utf8))
-        }
-        let totalBytes = lines.reduce(0) { $0 + $1.count }
-        let rounds = Int(ProcessInfo.processInfo.environment["JSON_SPEED_ROUNDS"] ?? "") ?? 20
-        let clock = ContinuousClock()
-        var checksum = 0
-        let elapsed = try clock.measure {
-            for _ in 0..<rounds {
-                for line in lines {
-                    if case .object(let o) = try JSONParser.parse(line) { checksum &+= o.count }
-                }
-            }
-        }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        let mb = Double(totalBytes * rounds) / 1_048_576
-        print(String(format: "JSON parse: %d lines, %.1f MiB in %.3f s = %.1f MiB/s, %.0f lines/s",
-                     lines.count * rounds, mb, seconds, mb / seconds, Double(lines.count * rounds) / seconds))
-        XCTAssertEqual(checksum, lines.count * rounds * 4)
-
-        let values = try lines.map { line throws(JSONParseError) in try JSONParser.parse(line) }
-        var buffer = ByteBufferAllocator().buffer(capacity: 4096)
-        var written = 0
-        let writeElapsed = clock.measure {
-            for _ in 0..<rounds {
-                for value in values {
-                    buffer.clear()
-                    value.write(into: &buffer)
-                    written &+= buffer.readableBytes
-                }
-            }
-        }
-        let writeSeconds = Double(writeElapsed.components.seconds) + Double(writeElapsed.components.attoseconds) / 1e18
-        print(String(format: "JSON write: %.1f MiB in %.3f s = %.1f MiB/s",
-                     Double(written) / 1_048_576, writeSeconds, Double(written) / 1_048_576 / writeSeconds))
-        XCTAssertGreaterThan(written, 0)
-    }
 }
 
 private struct SplitMix64: RandomNumberGenerator {

@@ -5,7 +5,7 @@ import PQ
 /// Partner relationship management. A unit grants partners its products (groups, discount,
 /// prices) and leads; a partner searches the catalog of every unit that granted it in one call,
 /// registers deals, and answers and works the leads offered to it. The rules and the isolation
-/// live in SQL (60_partners_api.sql, the policies of 0007_baseline_partners.sql).
+/// live in SQL (60_partner_grants.sql, 60_partner_deals.sql, 60_partner_lead_offers.sql, the policies of 0007_baseline_partners.sql).
 enum PartnerMethods {
     static let granters = Access.roles([.manager, .director])
 
