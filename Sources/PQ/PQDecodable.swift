@@ -54,10 +54,3 @@ extension UUID: PQDecodable {
     }
 }
 
-extension Date: PQDecodable {
-    /// Reads `timestamptz` output ("2026-11-22 10:53:28.123456+00") and `date` ("2026-11-22").
-    public init(pqText: Substring, column: String) throws(PQError) {
-        guard let v = PQTimestamp.parse(pqText) else { throw PQRow.decodeError(column, "Date", pqText) }
-        self = v
-    }
-}

@@ -15,10 +15,6 @@ extension Double: PQEncodable { public var pqText: String? { self.isFinite ? Str
 extension Bool: PQEncodable { public var pqText: String? { self ? "t" : "f" } }
 extension UUID: PQEncodable { public var pqText: String? { uuidString.lowercased() } }
 
-extension Date: PQEncodable {
-    /// RFC 3339 in UTC with microseconds, which timestamptz parses exactly.
-    public var pqText: String? { PQTimestamp.format(self) }
-}
 
 extension Optional: PQEncodable where Wrapped: PQEncodable {
     public var pqText: String? { self?.pqText }

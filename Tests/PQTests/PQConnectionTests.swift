@@ -38,10 +38,9 @@ final class PQConnectionTests: XCTestCase {
     func testTypedAccessors() throws {
         let conn = try Self.db.connect()
         let id = UUID()
-        let when = Date(timeIntervalSince1970: 1_790_000_000.123456)
         let row = try conn.query("""
             select 42::int as i, 9007199254740993::bigint as big, 2.5::float8 as d, true as b,
-                   12345.67::numeric(12,2) as amount, \(when)::timestamptz as at, '2026-11-22'::date as day,
+                   12345.67::numeric(12,2) as amount,
                    \(id)::uuid as id, json_build_object('k', 'v', 'n', 1) as doc
             """)[0]
         XCTAssertEqual(try row.get("i", as: Int.self), 42)
@@ -49,8 +48,6 @@ final class PQConnectionTests: XCTestCase {
         XCTAssertEqual(try row.get("d", as: Double.self), 2.5)
         XCTAssertEqual(try row.get("b", as: Bool.self), true)
         XCTAssertEqual(try row.get("amount", as: PQDecimal.self).text, "12345.67")
-        XCTAssertEqual(try row.get("at", as: Date.self).timeIntervalSince1970, when.timeIntervalSince1970, accuracy: 0.000001)
-        XCTAssertEqual(try row.get("day", as: Date.self), Date(timeIntervalSince1970: 1_795_305_600))
         XCTAssertEqual(try row.get("id", as: UUID.self), id)
         XCTAssertEqual(try row.get("doc", as: PQJSON.self).text, #"{"k" : "v", "n" : 1}"#)
         XCTAssertThrowsError(try row.get("doc", as: Int.self)) { error in
