@@ -10,25 +10,13 @@ final class SpecExamplesInProcessTests: XCTestCase {
     nonisolated(unsafe) static var stub: StubServer!
 
     override class func setUp() {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            var limits = ServerLimits()
-            limits.maxLineBytes = 4096
-            limits.maxBatchSize = 10
-            stub = try! await StubServer.start(limits: limits)
-            done.signal()
-        }
-        done.wait()
+        var limits = ServerLimits()
+        limits.maxLineBytes = 4096
+        limits.maxBatchSize = 10
+        stub = StubServer.startBlocking(limits: limits)
     }
 
-    override class func tearDown() {
-        let done = DispatchSemaphore(value: 0)
-        Task {
-            await stub?.stop()
-            done.signal()
-        }
-        done.wait()
-    }
+    override class func tearDown() { stub?.stopBlocking() }
 
     private func roundTrip(_ line: String, on client: TestClient? = nil) throws -> JSON {
         let c = try client ?? Self.stub.client()

@@ -7,7 +7,7 @@ import ServiceLifecycle
 
 /// The protocol server in-process with stub methods and no database: the JSON-RPC specification's
 /// examples (as math.subtract, math.sum, spec.get_data, spec.notify_hello, spec.update), a login that takes any key naming a
-/// role, and a method only managers may call.
+/// role, server.ping, a sleep, and a method only managers may call.
 final class StubServer: @unchecked Sendable {
     struct Nothing: ServerApplication {}
 
@@ -46,6 +46,12 @@ final class StubServer: @unchecked Sendable {
                                             partnerSlug: nil, appRole: role.rawValue, displayName: "stub \(role.rawValue)"))
                 return ["role": .string(role.rawValue)]
             },
+            RPCMethod("server.ping", summary: "pong", access: .anyone) { _, _ in "pong" },
+            RPCMethod("spec.sleep", summary: "Sleeps, for deadlines and shutdown", params: [ParamSpec("seconds", .number, required: true)],
+                      access: .unit) { p, _ in
+                try? await Task.sleep(for: .milliseconds(Int((p.object["seconds"]?.doubleValue ?? 0) * 1000)))
+                return "slept"
+            },
             RPCMethod("plans.approve", summary: "Managers only", access: .roles([.manager])) { _, ctx in
                 .string("approved by \(ctx.principal?.appRole ?? "?")")
             },
@@ -78,6 +84,29 @@ final class StubServer: @unchecked Sendable {
     }
 
     func client() throws -> TestClient { try TestClient(port: port) }
+
+    /// For XCTest's synchronous class set-up and tear-down.
+    static func startBlocking(limits: ServerLimits = ServerLimits()) -> StubServer {
+        let box = Box()
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            box.server = try! await start(limits: limits)
+            done.signal()
+        }
+        done.wait()
+        return box.server!
+    }
+
+    func stopBlocking() {
+        let done = DispatchSemaphore(value: 0)
+        Task {
+            await stop()
+            done.signal()
+        }
+        done.wait()
+    }
+
+    private final class Box: @unchecked Sendable { var server: StubServer? }
 
     func stop() async {
         await group.triggerGracefulShutdown()
