@@ -16,6 +16,10 @@ public struct ParamSpec: Sendable {
         /// A calendar date, YYYY-MM-DD.
         case date
         case oneOf([String])
+        /// A string of a declared shape (a month, a year), checked before anything runs.
+        case shaped(TextShape)
+        /// An amount (as `.decimal`) within bounds, e.g. a percentage 0–100.
+        case decimalWithin(maxScale: Int, min: Double, max: Double)
         /// An object with declared properties, or any object when `properties` is nil.
         case object(properties: [ParamSpec]?)
         case array(of: Kind, maxItems: Int)
@@ -43,6 +47,14 @@ public struct ParamSpec: Sendable {
     public static func amount(_ name: String, required: Bool = false, _ summary: String = "") -> ParamSpec {
         ParamSpec(name, .decimal(maxScale: 2), required: required, summary)
     }
+    /// An amount of at most two decimals from `min` (0: never negative) up to `max`.
+    public static func amount(_ name: String, required: Bool = false, min: Double, max: Double = 1e15, _ summary: String = "") -> ParamSpec {
+        ParamSpec(name, .decimalWithin(maxScale: 2, min: min, max: max), required: required, summary)
+    }
+    /// A calendar month, YYYY-MM.
+    public static func month(_ name: String, required: Bool = false, _ summary: String = "YYYY-MM") -> ParamSpec {
+        ParamSpec(name, .shaped(.month), required: required, summary)
+    }
     public static func limit() -> ParamSpec {
         ParamSpec("limit", .integer(min: 1, max: Int64(Paging.maxLimit)), "page size (default \(Paging.defaultLimit))")
     }
@@ -66,6 +78,10 @@ extension ParamSpec.Kind {
         case .timestamp: return ["type": "string", "format": "date-time"]
         case .date: return ["type": "string", "format": "date"]
         case .oneOf(let values): return ["type": "string", "enum": .array(values.map { .string($0) })]
+        case .shaped(let shape): return ["type": "string", "pattern": .string(shape.pattern)]
+        case .decimalWithin(let scale, let min, let max):
+            return ["oneOf": [["type": "string", "pattern": .string("^-?[0-9]+(\\.[0-9]{1,\(scale)})?$")], ["type": "number"]],
+                    "minimum": .number(Amount.text(min)), "maximum": .number(Amount.text(max))]
         case .object(let properties):
             guard let properties else { return ["type": "object"] }
             var props = JSONObject()
@@ -75,5 +91,24 @@ extension ParamSpec.Kind {
         case .array(let element, let maxItems):
             return ["type": "array", "items": element.schema, "maxItems": .number(maxItems)]
         }
+    }
+}
+
+/// A string parameter's shape: what a client is told (`name`, and `pattern` in rpc.discover) and
+/// the check that holds it (`matches`), without a regular-expression engine per call.
+public struct TextShape: Sendable {
+    public let name: String
+    public let pattern: String
+    public let matches: @Sendable (String) -> Bool
+
+    public init(name: String, pattern: String, matches: @escaping @Sendable (String) -> Bool) {
+        self.name = name
+        self.pattern = pattern
+        self.matches = matches
+    }
+
+    /// YYYY-MM with a real month.
+    public static let month = TextShape(name: "YYYY-MM", pattern: "^[0-9]{4}-(0[1-9]|1[0-2])$") { s in
+        s.utf8.count == 7 && DateText.isDate(s + "-01")
     }
 }

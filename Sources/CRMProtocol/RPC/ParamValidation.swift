@@ -51,15 +51,15 @@ enum ParamValidation {
         case .number:
             guard case .number = value, let d = value.doubleValue, d.isFinite else { throw mistyped(field, "a number", value) }
         case .decimal(let scale):
-            let text: String
-            switch value {
-            case .string(let s): text = s
-            case .number(let n): text = n
-            default: throw mistyped(field, "a decimal amount", value)
+            try checkDecimal(value, scale, field: field)
+        case .decimalWithin(let scale, let min, let max):
+            let text = try checkDecimal(value, scale, field: field)
+            guard let d = Double(text), d >= min, d <= max else {
+                throw CRMError.invalidParams(field, "must be between \(Amount.text(min)) and \(Amount.text(max))")
             }
-            guard Amount.isValid(text, maxScale: scale) else {
-                throw CRMError.invalidParams(field, "must be a decimal with at most \(scale) decimals and 15 digits before the point")
-            }
+        case .shaped(let shape):
+            guard case .string(let s) = value else { throw mistyped(field, "a string", value) }
+            guard shape.matches(s) else { throw CRMError.invalidParams(field, "must be \(shape.name)") }
         case .boolean:
             guard case .bool = value else { throw mistyped(field, "a boolean", value) }
         case .id:
@@ -85,6 +85,21 @@ enum ParamValidation {
         }
     }
 
+    /// An amount's text, or -32602 naming the field.
+    @discardableResult
+    private static func checkDecimal(_ value: JSON, _ scale: Int, field: String) throws(CRMError) -> String {
+        let text: String
+        switch value {
+        case .string(let s): text = s
+        case .number(let n): text = n
+        default: throw mistyped(field, "a decimal amount", value)
+        }
+        guard Amount.isValid(text, maxScale: scale) else {
+            throw CRMError.invalidParams(field, "must be a decimal with at most \(scale) decimals and 15 digits before the point")
+        }
+        return text
+    }
+
     private static func mistyped(_ field: String, _ wanted: String, _ got: JSON) -> CRMError {
         CRMError.invalidParams(field, "must be \(wanted), got \(got.typeName)")
     }
@@ -92,6 +107,11 @@ enum ParamValidation {
 
 /// Amounts: optional minus, up to 15 integer digits, at most `maxScale` decimals.
 enum Amount {
+    /// A bound as a client reads it: 100, not 100.0.
+    static func text(_ d: Double) -> String {
+        d == d.rounded() && abs(d) < 1e15 ? String(Int64(d)) : String(d)
+    }
+
     static func isValid(_ text: String, maxScale: Int) -> Bool {
         var s = Substring(text)
         if s.first == "-" { s = s.dropFirst() }

@@ -83,15 +83,12 @@ enum CampaignMethods {
             RPCMethod("campaigns.record_cost", summary: "Adds a cost to the campaign's ledger (per channel and category); an idempotency_key makes retries safe.",
                       params: [.id("campaign_id", required: true),
                                ParamSpec("category", .oneOf(["list_purchase", "printing", "postage", "ads", "staff", "design", "other"]), required: true),
-                               .amount("amount", required: true), .string("channel", max: 50), ParamSpec("incurred_on", .date),
+                               .amount("amount", required: true, min: 0), .string("channel", max: 50), ParamSpec("incurred_on", .date),
                                .string("note", max: 2000), .string("idempotency_key", max: 100)],
                       access: .roles([.marketing, .manager, .director])) { p, ctx in
-                guard let amount = p.decimal("amount"), !amount.description.hasPrefix("-") else {
-                    throw CRMError.invalidParams("amount", "must not be negative")
-                }
-                return try await ctx.json("""
+                try await ctx.json("""
                     select crm.record_campaign_cost(\(try p.requiredID("campaign_id")), \(p.string("channel")), \(p.string("category")),
-                        \(amount)::numeric, \(p.string("incurred_on"))::date, \(p.string("note")), \(p.string("idempotency_key"))) as json
+                        \(p.decimal("amount"))::numeric, \(p.string("incurred_on"))::date, \(p.string("note")), \(p.string("idempotency_key"))) as json
                     """)
             },
             RPCMethod("campaigns.import_leads", summary: "Imports a list of leads (CSV text with a header: name, email, phone, company, region, score, source) into a campaign; bad rows come back with line and reason, rows matching a customer or lead are linked.",

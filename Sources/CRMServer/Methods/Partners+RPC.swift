@@ -18,15 +18,11 @@ enum PartnerMethods {
             RPCMethod("partners.grant", summary: "Grants a partner this unit's products (all, or some product groups) at a discount, a commission on the revenue credited to it, and optionally leads (by region and weight); changes an existing grant.",
                       params: [.string("partner", required: true, max: 100), ParamSpec("may_see_products", .boolean),
                                ParamSpec("product_groups", .array(of: .string(maxLength: 100), maxItems: 100), "null or absent: every group"),
-                               ParamSpec("discount_pct", .decimal(maxScale: 2)), ParamSpec("commission_pct", .decimal(maxScale: 2)),
+                               ParamSpec("discount_pct", .decimalWithin(maxScale: 2, min: 0, max: 100)),
+                               ParamSpec("commission_pct", .decimalWithin(maxScale: 2, min: 0, max: 100)),
                                ParamSpec("may_receive_leads", .boolean),
                                .string("region", max: 100), ParamSpec("lead_weight", .integer(min: 1, max: 1000))],
                       access: granters) { p, ctx in
-                for field in ["discount_pct", "commission_pct"] {
-                    if let d = p.decimal(field), let v = Double(d), !(0...100).contains(v) {
-                        throw CRMError.invalidParams(field, "must be between 0 and 100")
-                    }
-                }
                 var fields = p.object
                 fields["partner"] = nil
                 return try await ctx.json("select crm.grant_partner(\(try p.requiredString("partner")), \(PQJSON(JSON.object(fields).serialized))::jsonb) as json")
@@ -36,11 +32,10 @@ enum PartnerMethods {
                 try await ctx.json("select crm.revoke_partner(\(try p.requiredString("partner"))) as json")
             },
             RPCMethod("partners.set_price", summary: "Sets the price a partner pays for a product (instead of list price less its discount).",
-                      params: [.string("partner", required: true, max: 100), .id("product_id", required: true), .amount("price", required: true)],
+                      params: [.string("partner", required: true, max: 100), .id("product_id", required: true), .amount("price", required: true, min: 0)],
                       access: granters) { p, ctx in
-                guard let price = p.decimal("price"), !price.hasPrefix("-") else { throw CRMError.invalidParams("price", "must not be negative") }
                 return try await ctx.json("""
-                    select crm.set_partner_price(\(try p.requiredString("partner")), \(try p.requiredID("product_id")), \(price)::numeric) as json
+                    select crm.set_partner_price(\(try p.requiredString("partner")), \(try p.requiredID("product_id")), \(p.decimal("price"))::numeric) as json
                     """)
             },
             RPCMethod("partners.list", summary: "The partners this unit granted, with their grants.", params: [], access: .unit) { _, ctx in

@@ -4,12 +4,11 @@ import PQ
 
 /// `reports.*` over contacts, the call centre, satisfaction, the lifecycle and customer value.
 enum ContactReportMethods {
-    static let monthParam = ParamSpec.string("month", max: 7, "YYYY-MM (default: all months)")
+    static let monthParam = ParamSpec.month("month", "YYYY-MM (default: all months)")
 
-    static func month(_ p: Params) throws(CRMError) -> String? {
-        guard let m = p.string("month") else { return nil }
-        guard m.count == 7, DateText.isDate(m + "-01") else { throw CRMError.invalidParams("month", "must be YYYY-MM") }
-        return m + "-01"
+    /// The month param (checked by its declaration) as its first day.
+    static func month(_ p: Params) -> String? {
+        p.string("month").map { $0 + "-01" }
     }
 
     static func all() -> [RPCMethod] {
@@ -18,7 +17,7 @@ enum ContactReportMethods {
                       params: [monthParam], access: .unit) { p, ctx in
                 try await ctx.json("""
                     select coalesce(json_agg(r order by r.month, r.channel), '[]') as json from report.channel_effectiveness r
-                    where \(try month(p))::date is null or r.month = \(try month(p))::date
+                    where \(month(p))::date is null or r.month = \(month(p))::date
                     """)
             },
             RPCMethod("reports.call_centre_daily", summary: "Calls per day and agent: answered, abandoned, waits, reasons.",
@@ -32,7 +31,7 @@ enum ContactReportMethods {
                       params: [monthParam], access: .unit) { p, ctx in
                 try await ctx.json("""
                     select coalesce(json_agg(to_jsonb(r) || jsonb_build_object('product_id', r.product_id::text) order by r.month, r.product_id), '[]') as json
-                    from report.satisfaction r where \(try month(p))::date is null or r.month = \(try month(p))::date
+                    from report.satisfaction r where \(month(p))::date is null or r.month = \(month(p))::date
                     """)
             },
             RPCMethod("reports.lifecycle_funnel", summary: "Customers per lifecycle stage, and the data-capture rates per phase.", access: .unit) { _, ctx in

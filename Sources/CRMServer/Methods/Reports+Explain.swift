@@ -12,7 +12,7 @@ enum ExplainReportMethods {
                       params: [ParamSpec("report", .oneOf(reports), required: true),
                                ParamSpec("key", .object(properties: [
                                    .id("customer_id"), .id("staff_id"), .id("campaign_id"),
-                                   .string("month", max: 7, "YYYY-MM"), ParamSpec("year", .integer(min: 1900, max: 9999)),
+                                   .month("month"), ParamSpec("year", .integer(min: 1900, max: 9999)),
                                    ParamSpec("as_of", .date), ParamSpec("period", .oneOf(["day", "week"])),
                                ]), required: true, "Which row of the report")],
                       access: .unit) { p, ctx in

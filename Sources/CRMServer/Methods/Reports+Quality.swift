@@ -9,17 +9,17 @@ import PQ
 enum QualityReportMethods {
     static let limitParam = ParamSpec("limit", .integer(min: 1, max: 1000), "at most this many rows (default 100)")
     static let yearParam = ParamSpec("year", .integer(min: 1900, max: 9999), "calendar year (default: the current one)")
-    static let monthParam = ParamSpec.string("month", max: 7, "YYYY-MM (default: the current month)")
+    static let monthParam = ParamSpec.month("month", "YYYY-MM (default: the current month)")
 
     static func all() -> [RPCMethod] {
         [
             RPCMethod("reports.complaints", summary: "Service cases per category and product for one month: cases, open, SLA breaches, repair cost.",
                       params: [monthParam, limitParam], access: .unit) { p, ctx in
-                try await ctx.json("select report.complaints_json(\(try ContactReportMethods.month(p))::date, \(p.int("limit"))::int) as json")
+                try await ctx.json("select report.complaints_json(\(ContactReportMethods.month(p))::date, \(p.int("limit"))::int) as json")
             },
             RPCMethod("reports.agent_service", summary: "Per agent for one month: cases, responded, resolved, SLA breaches, minutes to first response and to resolution.",
                       params: [monthParam, limitParam], access: .unit) { p, ctx in
-                try await ctx.json("select report.agent_service_json(\(try ContactReportMethods.month(p))::date, \(p.int("limit"))::int) as json")
+                try await ctx.json("select report.agent_service_json(\(ContactReportMethods.month(p))::date, \(p.int("limit"))::int) as json")
             },
             RPCMethod("reports.repair_costs", summary: "Per product for one year: cases and repair cost against units sold, revenue and gross margin; highest repair cost first.",
                       params: [yearParam, limitParam], access: .unit) { p, ctx in

@@ -66,9 +66,8 @@ enum ReportMethods {
                     """, limit: p.limit)
             },
             RPCMethod("reports.staff_commission", summary: "Commission per staff member, month and product tier.",
-                      params: [.string("month", required: true, max: 7, "YYYY-MM"), .limit(), .cursor()], access: .roles([.manager, .director])) { p, ctx in
+                      params: [.month("month", required: true), .limit(), .cursor()], access: .roles([.manager, .director])) { p, ctx in
                 let month = try p.requiredString("month")
-                guard month.count == 7, DateText.isDate(month + "-01") else { throw CRMError.invalidParams("month", "must be YYYY-MM") }
                 return try await ctx.page("""
                     select r.staff_id::text || r.product_tier as key,
                            (to_jsonb(r) || jsonb_build_object('staff_id', r.staff_id::text))::text as json

@@ -91,11 +91,11 @@ extension Params {
         guard let value = object[spec.name], !value.isNull else { return nil }
         switch spec.kind {
         case .id: return id(spec.name).map(String.init)
-        case .decimal, .number: return decimal(spec.name)?.pqText
+        case .decimal, .decimalWithin, .number: return decimal(spec.name)
         case .integer: return value.int64Value.map(String.init)
         case .boolean: return value.boolValue.map { $0 ? "true" : "false" }
         case .object, .array: return value.serialized
-        case .string, .oneOf, .date, .timestamp, .uuid: return value.stringValue
+        case .string, .oneOf, .shaped, .date, .timestamp, .uuid: return value.stringValue
         }
     }
 }

@@ -1,7 +1,7 @@
 public import Logging
 public import CRMProtocol
 public import CRMCore
-public import Foundation
+import Foundation
 
 /// The server's health, for `server.health` and the metrics endpoint's `/health`. A pool that
 /// answered a statement in the last `trustRecent` (and has not failed since) is healthy without

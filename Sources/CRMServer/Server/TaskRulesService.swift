@@ -1,4 +1,4 @@
-public import CRMProtocol
+import CRMProtocol
 public import CRMCore
 public import Logging
 import PQ
