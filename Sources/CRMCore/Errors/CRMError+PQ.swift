@@ -21,7 +21,7 @@ extension CRMError {
         case "CR401": self.init(.unauthenticated, error.message)
         case "CR403": self.init(.forbidden, error.message)
         case "CR404": self.init(.notFound, error.message, field: field)
-        case "CR409": self.init(.conflict, error.message, field: field, reason: error.constraint)
+        case "CR409": self.init(.conflict, error.message, field: field, reason: error.constraint ?? error.hint)
         case "CR422": self.init(.invalidParams, error.message, field: field, reason: error.hint)
         case "23505": self.init(.conflict, "conflict: a record with the same key already exists", field: field, reason: error.constraint)
         case "40001", "40P01": self.init(.conflict, "conflict with a concurrent change, retry", reason: "serialization")
