@@ -14,8 +14,9 @@ public enum SQLAnswer: Sendable {
     /// How a page is ordered, and so which arguments carry the cursor to the function:
     /// `.id` → `after bigint` (ids after it); `.newest` → `after_at timestamptz, after_id bigint`
     /// (rows before that time, newest first); `.rank` → `after_rank numeric, after_id bigint`
-    /// (rows ranked below, highest first). Each page function also takes `lim int`: limit + 1.
-    public enum PageOrder: Sendable { case id, newest, rank }
+    /// (rows ranked below, highest first); `.key` → `after text` (rows whose key sorts after it,
+    /// for keys the function composes itself). Each page function also takes `lim int`: limit + 1.
+    public enum PageOrder: Sendable { case id, newest, rank, key }
 }
 
 extension RPCMethod {
@@ -48,6 +49,7 @@ struct SQLFunctionCall: Sendable {
         case .page(.id): arguments += ["after", "lim"]
         case .page(.newest): arguments += ["after_at", "after_id", "lim"]
         case .page(.rank): arguments += ["after_rank", "after_id", "lim"]
+        case .page(.key): arguments += ["after", "lim"]
         }
         let list = arguments.enumerated().map { "\"\($1)\" => $\($0 + 1)" }.joined(separator: ", ")
         switch answer {
@@ -76,7 +78,9 @@ struct SQLFunctionCall: Sendable {
                 values += [at, id.map(String.init)]
             case .rank:
                 let (rank, id) = try RankCursor.decode(p.string("cursor"))
-                values += [rank?.pqText, id.map(String.init)]
+                values += [rank, id.map(String.init)]
+            case .key:
+                values.append(try Paging.decode(p.string("cursor")))
             }
             values.append(String(p.limit + 1))
             return try await ctx.page(PQQuery(unsafeSQL: sql, parameters: values), limit: p.limit)
