@@ -3,15 +3,11 @@
 -- the work.
 set local role crm_owner;
 
-create or replace function api.cases_open(customer_id bigint, category text, priority text, subject text, description text,
-                                          order_id bigint, product_id bigint, assigned_to bigint, opened_at timestamptz,
-                                          repair_cost numeric) returns json
+-- cases.open takes its params as one object, as crm.open_case does.
+create or replace function api.cases_open(params jsonb) returns json
     language plpgsql as $$
 begin
-    return crm.open_case(jsonb_strip_nulls(jsonb_build_object(
-        'customer_id', customer_id, 'category', category, 'priority', priority, 'subject', subject, 'description', description,
-        'order_id', order_id, 'product_id', product_id, 'assigned_to', assigned_to, 'opened_at', opened_at,
-        'repair_cost', repair_cost)));
+    return crm.open_case(params);
 end $$;
 
 create or replace function api.cases_update(id bigint, version int, status text, priority text, note text, repair_cost numeric)
@@ -50,6 +46,6 @@ begin
 end $$;
 
 grant execute on function api.cases_list(bigint, bigint, text, bigint, int) to crm_unit, crm_viewer;
-grant execute on function api.cases_open(bigint, text, text, text, text, bigint, bigint, bigint, timestamptz, numeric),
+grant execute on function api.cases_open(jsonb),
     api.cases_update(bigint, int, text, text, text, numeric), api.cases_assign(bigint, int, bigint, text),
     api.cases_resolve(bigint, int, text, text, numeric) to crm_unit;

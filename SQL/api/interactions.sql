@@ -1,15 +1,11 @@
 -- interactions.log, interactions.list, calls.record (Sources/CRMServer/Methods/Interactions+RPC.swift).
 set local role crm_owner;
 
-create or replace function api.interactions_log(customer_id bigint, channel text, direction text, staff_id bigint, outcome text,
-                                                summary text, cost numeric, occurred_at timestamptz, campaign_id bigint, quotes jsonb,
-                                                idempotency_key text) returns json
+-- interactions.log takes its params as one object, as crm.log_interaction does.
+create or replace function api.interactions_log(params jsonb) returns json
     language plpgsql as $$
 begin
-    return crm.log_interaction(jsonb_strip_nulls(jsonb_build_object(
-        'customer_id', customer_id, 'channel', channel, 'direction', direction, 'staff_id', staff_id, 'outcome', outcome,
-        'summary', summary, 'cost', cost, 'occurred_at', occurred_at, 'campaign_id', campaign_id, 'quotes', quotes,
-        'idempotency_key', idempotency_key)));
+    return crm.log_interaction(params);
 end $$;
 
 create or replace function api.interactions_list(customer_id bigint, channel text, after_at timestamptz, after_id bigint, lim int)
@@ -42,5 +38,5 @@ begin
 end $$;
 
 grant execute on function api.interactions_list(bigint, text, timestamptz, bigint, int) to crm_unit, crm_viewer;
-grant execute on function api.interactions_log(bigint, text, text, bigint, text, text, numeric, timestamptz, bigint, jsonb, text),
+grant execute on function api.interactions_log(jsonb),
     api.calls_record(bigint, text, bigint, int, boolean, int, text, timestamptz) to crm_unit;

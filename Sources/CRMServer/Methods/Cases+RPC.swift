@@ -24,7 +24,7 @@ enum CaseMethods {
                                ParamSpec("priority", .oneOf(priorities)), .string("subject", required: true, max: 300),
                                .string("description", max: 8000), .id("order_id"), .id("product_id"), .id("assigned_to"),
                                ParamSpec("opened_at", .timestamp), repairCost],
-                      access: .unitWrite, function: "api.cases_open"),
+                      access: .unitWrite, function: "api.cases_open", binding: .object),
             change("cases.update", "Changes a case's status or priority, with a note for the history.",
                    [ParamSpec("status", .oneOf(statuses)), ParamSpec("priority", .oneOf(priorities)), .string("note", max: 4000), repairCost],
                    function: "api.cases_update"),

@@ -14,7 +14,7 @@ enum InteractionMethods {
                                ParamSpec("occurred_at", .timestamp), .id("campaign_id"),
                                ParamSpec("quotes", .array(of: .object(properties: [.id("product_id", required: true), .amount("price", required: true)]), maxItems: 100)),
                                .string("idempotency_key", max: 100)],
-                      access: .unitWrite, function: "api.interactions_log"),
+                      access: .unitWrite, function: "api.interactions_log", binding: .object),
             RPCMethod("interactions.list", summary: "A customer's contacts, newest first; paged.",
                       params: [.id("customer_id", required: true), ParamSpec("channel", .oneOf(channels)), .limit(), .cursor()],
                       access: .unit, function: "api.interactions_list", answer: .page(.newest)),

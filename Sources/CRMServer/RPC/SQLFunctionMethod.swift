@@ -19,6 +19,11 @@ public enum SQLAnswer: Sendable {
     public enum PageOrder: Sendable { case id, newest, rank, key }
 }
 
+/// How the declared params reach the function: each as the argument of its name, or all in one
+/// `params jsonb` argument (for writes where a param given as null differs from one left out,
+/// e.g. `referred_by: null` clears it).
+public enum SQLBinding: Sendable { case byName, object }
+
 extension RPCMethod {
     /// A method whose statement is one SQL function (SQL/repeatable/*_api.sql): the declaration's
     /// params are bound by name (`"customer_id" => $1`, in declaration order; absent ones NULL),
@@ -26,8 +31,8 @@ extension RPCMethod {
     /// psql under the same role and unit (README, "Calling a method's function in psql"). The
     /// statement text comes from the declaration alone; every value is a bound parameter.
     public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false,
-                function: String, answer: SQLAnswer = .json) {
-        let call = SQLFunctionCall(function: function, params: params, answer: answer)
+                function: String, answer: SQLAnswer = .json, binding: SQLBinding = .byName) {
+        let call = SQLFunctionCall(function: function, params: params, answer: answer, binding: binding)
         self.init(name, summary: summary, params: params, access: access, sequential: sequential, function: function) { p, ctx in
             try await call.run(p, ctx)
         }
@@ -38,12 +43,13 @@ extension RPCMethod {
 struct SQLFunctionCall: Sendable {
     let params: [ParamSpec]
     let answer: SQLAnswer
+    let binding: SQLBinding
     /// `select f("a" => $1, "b" => $2) as json`, or `select key, json from f(…, "lim" => $n)`.
     let sql: String
 
-    init(function: String, params: [ParamSpec], answer: SQLAnswer) {
+    init(function: String, params: [ParamSpec], answer: SQLAnswer, binding: SQLBinding) {
         let bound = params.filter { $0.name != "limit" && $0.name != "cursor" }
-        var arguments = bound.map(\.name)
+        var arguments = binding == .object ? ["params"] : bound.map(\.name)
         switch answer {
         case .json: break
         case .page(.id): arguments += ["after", "lim"]
@@ -58,10 +64,15 @@ struct SQLFunctionCall: Sendable {
         }
         self.params = bound
         self.answer = answer
+        self.binding = binding
     }
 
     func run(_ p: Params, _ ctx: RequestContext) async throws(CRMError) -> JSON {
-        var values = params.map { p.sqlText($0) }
+        var values: [String?]
+        switch binding {
+        case .byName: values = params.map { p.sqlText($0) }
+        case .object: values = [JSON.object(p.object).serialized]
+        }
         switch answer {
         case .json(let notFound):
             let found = try await ctx.json(PQQuery(unsafeSQL: sql, parameters: values))
