@@ -7,7 +7,8 @@ create or replace function api.orders_create(customer_id bigint, staff_id bigint
     language plpgsql as $$
 begin
     if jsonb_typeof(lines) is distinct from 'array' or jsonb_array_length(lines) = 0 then
-        raise exception 'invalid params: lines needs at least one line' using errcode = 'CR422', detail = 'field=lines';
+        raise exception 'invalid params: lines needs at least one line' using errcode = 'CR422', detail = 'field=lines',
+            hint = 'needs at least one line';
     end if;
     return crm.order_json(crm.create_order(customer_id, staff_id, campaign_id, lines, coalesce(status, 'confirmed'),
                                            coalesce(ordered_at, now()), idempotency_key));
