@@ -15,8 +15,9 @@ public enum SQLAnswer: Sendable {
     /// `.id` → `after bigint` (ids after it); `.newest` → `after_at timestamptz, after_id bigint`
     /// (rows before that time, newest first); `.rank` → `after_rank numeric, after_id bigint`
     /// (rows ranked below, highest first); `.key` → `after text` (rows whose key sorts after it,
-    /// for keys the function composes itself). Each page function also takes `lim int`: limit + 1.
-    public enum PageOrder: Sendable { case id, newest, rank, key }
+    /// for keys the function composes itself); `.idDescending` → `before bigint` (ids below it,
+    /// highest first). Each page function also takes `lim int`: limit + 1.
+    public enum PageOrder: Sendable { case id, idDescending, newest, rank, key }
 }
 
 /// How the declared params reach the function: each as the argument of its name, or all in one
@@ -52,11 +53,15 @@ struct SQLFunctionCall: Sendable {
     let sql: String
 
     init(function: String, params: [ParamSpec], answer: SQLAnswer, binding: SQLBinding) {
-        let bound = params.filter { $0.name != "limit" && $0.name != "cursor" }
+        // A page's limit and cursor become `lim` and the cursor's arguments; a single answer may
+        // take a `limit` of its own (the top N of a report).
+        let bound: [ParamSpec]
+        if case .page = answer { bound = params.filter { $0.name != "limit" && $0.name != "cursor" } } else { bound = params }
         var arguments = binding == .object ? ["params"] : bound.map(\.name)
         switch answer {
         case .json: break
         case .page(.id): arguments += ["after", "lim"]
+        case .page(.idDescending): arguments += ["before", "lim"]
         case .page(.newest): arguments += ["after_at", "after_id", "lim"]
         case .page(.rank): arguments += ["after_rank", "after_id", "lim"]
         case .page(.key): arguments += ["after", "lim"]
@@ -88,6 +93,8 @@ struct SQLFunctionCall: Sendable {
             switch order {
             case .id:
                 values.append(String(try IDCursor.after(p.string("cursor"))))
+            case .idDescending:
+                values.append(String(try IDCursor.before(p.string("cursor"))))
             case .newest:
                 let (at, id) = try TimeCursor.decode(p.string("cursor"))
                 values += [at, id.map(String.init)]
