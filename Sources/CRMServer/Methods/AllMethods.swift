@@ -21,6 +21,7 @@ public enum AllMethods {
             CampaignReportMethods.all(),
             ExplainReportMethods.all(),
             PartnerMethods.all(),
+            ShareMethods.all(),
             SettingsMethods.all(),
         ])
     }
