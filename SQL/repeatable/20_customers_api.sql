@@ -27,8 +27,10 @@ begin
         'version', c.version,
         'created_at', c.created_at,
         'updated_at', c.updated_at,
+        -- Another unit's customer shared with the caller's: that unit's slug (from the unit
+        -- directory: a unit reads no other unit's row of crm.tenant).
         'shared_from', case when c.tenant_id is distinct from crm.current_tenant()
-                            then (select t.slug from crm.tenant t where t.id = c.tenant_id) end);
+                            then (select t.slug from crm.tenant_directory() t where t.id = c.tenant_id) end);
 end $$;
 
 -- Validates and normalises the emails or phones of a request: emails lower-case, phones E.164
