@@ -69,6 +69,21 @@ final class CustomerPredictionFitTests: XCTestCase {
         XCTAssertEqual(m.probabilityAlive(frequency: 0, recency: 0, T: 38.86), 1)
     }
 
+    /// Everyone drops out with the same probability: the likelihood rises without end as a and b
+    /// grow together; the fit stops at the cap with the mean a/(a+b) near the true 0.3.
+    func testHomogeneousDropOutStopsAtTheCap() throws {
+        var customers: [RFMObservation] = []
+        for x in 0..<8 {
+            // 0.7^x · 0.3 of 1,000 customers made x repeat purchases, at one a week, 20 weeks ago.
+            let n = (1000 * 0.3 * pow(0.7, Double(x))).rounded()
+            customers.append(RFMObservation(frequency: Double(x), recency: Double(x), T: 20, weight: n))
+        }
+        let fit = try BGNBDModel.fit(customers)
+        XCTAssertLessThanOrEqual(fit.model.a, BGNBDModel.maximumBeta)
+        XCTAssertLessThanOrEqual(fit.model.b, BGNBDModel.maximumBeta)
+        XCTAssertGreaterThan(fit.model.a + fit.model.b, 100, "a and b grow together: \(fit.model)")
+    }
+
     func testTooFewCustomersIsAnErrorNotACrash() {
         let few = (0..<30).map { RFMObservation(frequency: $0 < 2 ? 1 : 0, recency: $0 < 2 ? 3 : 0, T: 10) }
         XCTAssertThrowsError(try BGNBDModel.fit(few)) { error in

@@ -19,6 +19,13 @@ public struct BGNBDModel: Sendable, Equatable {
     public static let minimumCustomers = 20
     public static let minimumRepeatCustomers = 5
 
+    /// The largest a and b a fit may reach. When every customer drops out with about the same
+    /// probability the likelihood keeps rising, ever more slowly, as a and b grow together (the
+    /// beta distribution narrows to a point); the fit stops here, which changes the predictions
+    /// by little and keeps the hypergeometric series of the expected purchases short (its length
+    /// grows with a).
+    public static let maximumBeta = 1000.0
+
     /// The log-likelihood of one customer's (x, t_x, T), equation (6) of the paper:
     /// L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
     ///   + δ(x>0) · B(a+1, b+x-1)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+t_x)^(r+x)),
@@ -52,7 +59,8 @@ public struct BGNBDModel: Sendable, Equatable {
     }
 
     /// Maximum likelihood over log r, log α, log a, log b, from a few starting points (all ones,
-    /// as lifetimes starts, and two scaled to the customers' mean age), the best kept.
+    /// as lifetimes starts, and two scaled to the customers' mean age), the best kept; a and b at
+    /// most `maximumBeta`.
     public static func fit(_ customers: [RFMObservation]) throws(PredictionFitError) -> Fit {
         let total = customers.reduce(0) { $0 + $1.weight }
         let repeaters = customers.reduce(0) { $0 + ($1.frequency > 0 ? $1.weight : 0) }
@@ -62,7 +70,7 @@ public struct BGNBDModel: Sendable, Equatable {
         }
         let meanT = max(1, customers.reduce(0) { $0 + $1.weight * $1.T } / total)
         let starts: [[Double]] = [[1, 1, 1, 1], [0.25, meanT / 10, 0.8, 2.5], [1, meanT, 2, 8]]
-        let best = try LogParameterFit.fit(starts: starts) { p in
+        let best = try LogParameterFit.fit(starts: starts, caps: [nil, nil, maximumBeta, maximumBeta]) { p in
             -BGNBDModel(r: p[0], alpha: p[1], a: p[2], b: p[3]).logLikelihood(customers) / total
         }
         let p = best.parameters

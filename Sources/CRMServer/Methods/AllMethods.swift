@@ -13,6 +13,7 @@ public enum AllMethods {
             LoyaltyMethods.all(),
             ReportMethods.all(),
             ContactReportMethods.all(),
+            PredictionReportMethods.all(),
             CampaignMethods.all(),
             LeadMethods.all(),
             CampaignReportMethods.all(),
