@@ -16,6 +16,7 @@ public enum AllMethods {
             ContactReportMethods.all(),
             QualityReportMethods.all(),
             SalesReportMethods.all(),
+            PredictionReportMethods.all(),
             CampaignMethods.all(),
             LeadMethods.all(),
             CampaignReportMethods.all(),

@@ -6,7 +6,8 @@ public import ServiceLifecycle
 
 /// Runs every unit's scheduled work on a schedule: the tier snapshot, lead offers that expired
 /// or were declined (passed to the next partner), folding the sales rollups' delta rows, then
-/// the task rules (care calls, holiday greetings, top-tier visits).
+/// the task rules (care calls, holiday greetings, top-tier visits); then, at most once a day per
+/// unit, the customer-lifetime prediction fit (`CustomerPredictionRefresh`).
 /// The rules are idempotent in SQL, so two servers running them at once create each task once.
 public struct TaskRulesService: Service {
     let database: CRMDatabase
@@ -49,7 +50,29 @@ public struct TaskRulesService: Service {
                         """)[0].get("n", as: Int.self)
                 }
             }
+            for unit in units { refreshPrediction(conn, unit: unit) }
             return created
+        }
+    }
+
+    /// Refits a unit's customer prediction when it has none or its model is older than today, in
+    /// a transaction of its own under the unit role: a failure is logged and leaves the unit's
+    /// other scheduled work and the next unit alone.
+    func refreshPrediction(_ conn: PQConnection, unit: String) {
+        do {
+            let outcome = try conn.transaction { c -> CustomerPredictionRefresh.Outcome? in
+                try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
+                guard let period: String = try c.query("select crm.customer_prediction_period(true) as p")[0].optional("p") else {
+                    return nil
+                }
+                return try CustomerPredictionRefresh.refresh(c, period: period)
+            }
+            if let outcome {
+                logger.info("customer prediction fitted", metadata: [
+                    "unit": "\(unit)", "customers": "\(outcome.customers)", "note": "\(outcome.note ?? "-")"])
+            }
+        } catch {
+            logger.warning("customer prediction fit failed; will retry", metadata: ["unit": "\(unit)", "error": "\(error)"])
         }
     }
 }
