@@ -46,8 +46,12 @@ begin
             total := total * 1e-200;
             log_scale := log_scale + 460.51701859880914;   -- 200 ln 10
         end if;
-        -- Past the largest |a|, |b|, |c| the terms only shrink (before, a tiny one may grow again).
-        exit when abs(term) <= 1e-16 * abs(total) and n > greatest(abs(a), abs(b), abs(p_c));
+        -- Done when a term no longer counts and the next one is smaller still, past the sign change
+        -- of c + n. (The ratio of successive terms, (a+n)(b+n)z/((c+n)(n+1)), falls from there on
+        -- for the arguments the BG/NBD formula passes, where a may lie far below zero: the terms
+        -- then fall steadily long before n reaches -a.)
+        exit when abs(term) <= 1e-16 * abs(total) and n + p_c > 0
+                  and abs((a + n) * (b + n) * p_z) < abs((p_c + n) * (n + 1));
     end loop;
     if total = 0 then
         return 0;

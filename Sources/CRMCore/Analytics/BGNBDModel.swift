@@ -25,6 +25,9 @@ public struct BGNBDModel: Sendable, Equatable {
     /// by little and keeps the hypergeometric series of the expected purchases short (its length
     /// grows with a).
     public static let maximumBeta = 1000.0
+    /// The same for r and α: when every customer buys at about the same rate they grow together
+    /// (the gamma distribution of rates narrows to a point, r/α the rate).
+    public static let maximumGamma = 1e6
 
     /// The log-likelihood of one customer's (x, t_x, T), equation (6) of the paper:
     /// L = B(a, b+x)/B(a, b) · Γ(r+x) α^r / (Γ(r) (α+T)^(r+x))
@@ -39,9 +42,26 @@ public struct BGNBDModel: Sendable, Equatable {
         return common + logAddExp(stays, dropped)
     }
 
-    /// The sum over customers, each counted `weight` times.
+    /// The sum over customers, each counted `weight` times. The terms that depend on x alone
+    /// (three log Γ and a log) are computed once per run of equal x (the fit passes customers
+    /// sorted by x), the rest per customer.
     public func logLikelihood(_ customers: [RFMObservation]) -> Double {
-        customers.reduce(0) { $0 + $1.weight * logLikelihood(frequency: $1.frequency, recency: $1.recency, T: $1.T) }
+        let constant = -_lgamma(r) + r * _log(alpha) + _lgamma(a + b) - _lgamma(b)
+        var total = 0.0
+        var lastX = Double.nan
+        var ofX = 0.0, logDropOdds = 0.0
+        for c in customers {
+            let x = c.frequency
+            if x != lastX {
+                lastX = x
+                ofX = _lgamma(r + x) + _lgamma(b + x) - _lgamma(a + b + x)
+                logDropOdds = x > 0 ? _log(a) - _log(b + x - 1) : -.infinity
+            }
+            let stays = -(r + x) * _log(alpha + c.T)
+            let dropped = x > 0 ? logDropOdds - (r + x) * _log(alpha + c.recency) : -.infinity
+            total += c.weight * (ofX + logAddExp(stays, dropped))
+        }
+        return total + constant * customers.reduce(0) { $0 + $1.weight }
     }
 
     /// P(alive | x, t_x, T) = 1 / (1 + δ(x>0) · a/(b+x-1) · ((α+T)/(α+t_x))^(r+x)), equation (11).
@@ -59,8 +79,8 @@ public struct BGNBDModel: Sendable, Equatable {
     }
 
     /// Maximum likelihood over log r, log α, log a, log b, from a few starting points (all ones,
-    /// as lifetimes starts, and two scaled to the customers' mean age), the best kept; a and b at
-    /// most `maximumBeta`.
+    /// as lifetimes starts, and two scaled to the customers' mean age), the best kept; r and α at
+    /// most `maximumGamma`, a and b at most `maximumBeta`. Customers are sorted by x first.
     public static func fit(_ customers: [RFMObservation]) throws(PredictionFitError) -> Fit {
         let total = customers.reduce(0) { $0 + $1.weight }
         let repeaters = customers.reduce(0) { $0 + ($1.frequency > 0 ? $1.weight : 0) }
@@ -70,7 +90,8 @@ public struct BGNBDModel: Sendable, Equatable {
         }
         let meanT = max(1, customers.reduce(0) { $0 + $1.weight * $1.T } / total)
         let starts: [[Double]] = [[1, 1, 1, 1], [0.25, meanT / 10, 0.8, 2.5], [1, meanT, 2, 8]]
-        let best = try LogParameterFit.fit(starts: starts, caps: [nil, nil, maximumBeta, maximumBeta]) { p in
+        let customers = customers.sorted { $0.frequency < $1.frequency }
+        let best = try LogParameterFit.fit(starts: starts, caps: [maximumGamma, maximumGamma, maximumBeta, maximumBeta]) { p in
             -BGNBDModel(r: p[0], alpha: p[1], a: p[2], b: p[3]).logLikelihood(customers) / total
         }
         let p = best.parameters

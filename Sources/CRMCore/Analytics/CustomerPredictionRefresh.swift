@@ -78,7 +78,7 @@ public enum CustomerPredictionRefresh {
     }
 
     /// BG/NBD reads only (x, t_x, T): one weighted observation per distinct triple.
-    static func grouped(_ summaries: [RFMObservation]) -> [RFMObservation] {
+    public static func grouped(_ summaries: [RFMObservation]) -> [RFMObservation] {
         struct Key: Hashable { let x, tx, t: Double }
         var weights: [Key: Double] = [:]
         for s in summaries { weights[Key(x: s.frequency, tx: s.recency, t: s.T), default: 0] += s.weight }
