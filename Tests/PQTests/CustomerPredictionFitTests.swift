@@ -84,6 +84,22 @@ final class CustomerPredictionFitTests: XCTestCase {
         XCTAssertGreaterThan(fit.model.a + fit.model.b, 100, "a and b grow together: \(fit.model)")
     }
 
+    /// A unit above the sample size is fitted on a systematic sample of about that many customers,
+    /// the same rows each time, spread over the whole RFM range.
+    func testABigUnitIsFittedOnASample() {
+        var rows: [RFMObservation] = []
+        for i in 0..<120_000 {
+            let x = Double(i % 7), t = 40 + Double(i % 11), m = Double(i % 13)
+            rows.append(RFMObservation(frequency: x, recency: x * 3, T: t, monetaryValue: m, weight: 1))
+        }
+        let sample: [RFMObservation] = CustomerPredictionRefresh.sample(Array(rows.reversed()))
+        XCTAssertEqual(sample.count, 40_000, "every 3rd of 120,000 rows (ceil(120,000 / 50,000) = 3)")
+        let again: [RFMObservation] = CustomerPredictionRefresh.sample(rows)
+        XCTAssertEqual(sample.map { $0.frequency }, again.map { $0.frequency }, "the same rows whatever the input order")
+        XCTAssertEqual(Set(sample.map { $0.frequency }).count, 7, "every frequency of the unit is in it")
+        XCTAssertEqual(CustomerPredictionRefresh.sample(Array(rows.prefix(50_000))).count, 50_000, "a unit of the sample size is fitted whole")
+    }
+
     func testTooFewCustomersIsAnErrorNotACrash() {
         let few = (0..<30).map { RFMObservation(frequency: $0 < 2 ? 1 : 0, recency: $0 < 2 ? 3 : 0, T: 10) }
         XCTAssertThrowsError(try BGNBDModel.fit(few)) { error in
