@@ -27,7 +27,9 @@ begin
     if new.phones = old.phones and new.emails = old.emails and new.merged_into is not distinct from old.merged_into then
         return null;
     end if;
-    delete from crm.customer_contact where tenant_id = new.tenant_id and customer_id = new.id;
+    -- The old rows by their values (the primary key starts with the value; 0045).
+    delete from crm.customer_contact k
+     where k.value = any(old.phones || old.emails) and k.tenant_id = old.tenant_id and k.customer_id = old.id;
     if new.merged_into is null then
         insert into crm.customer_contact (tenant_id, kind, value, customer_id)
         select distinct new.tenant_id, 'phone', p, new.id from unnest(new.phones) p
@@ -42,7 +44,9 @@ end $$;
 create or replace function crm.customer_contact_delete() returns trigger
     language plpgsql security definer set search_path = pg_catalog, crm as $$
 begin
-    delete from crm.customer_contact k using old_customers c where k.tenant_id = c.tenant_id and k.customer_id = c.id;
+    delete from crm.customer_contact k
+     using old_customers c, unnest(c.phones || c.emails) v(value)
+     where k.value = v.value and k.tenant_id = c.tenant_id and k.customer_id = c.id;
     return null;
 end $$;
 

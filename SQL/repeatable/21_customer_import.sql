@@ -64,8 +64,7 @@ begin
                   'postcode', s.postcode, 'country', s.country)), '{}'),
            coalesce(s.lifecycle_stage, 'prospect')
       from pg_temp.import_stage s join pg_temp.import_customer_keys k on k.line = s.line
-     where k.reason is null
-     order by s.line;
+     where k.reason is null;
 
     return query select s.line, s.reason from pg_temp.import_stage s where s.reason is not null;
 end $$;
