@@ -27,7 +27,7 @@ protocol CallStep: Sendable {
 typealias Next = @Sendable (Call) async throws(CRMError) -> JSON
 
 /// The steps, outermost first, and the handler at the end. Steps are values fixed when the server
-/// starts; a call walks them in order (an index into the array, no closures built per step).
+/// starts; a call walks them in order, by index (each step gets the rest of the chain as `next`).
 struct CallChain: Sendable {
     let steps: [any CallStep]
     let services: RPCServices

@@ -26,7 +26,7 @@ public enum SQLAnswer: Sendable {
 public enum SQLBinding: Sendable { case byName, object }
 
 extension RPCMethod {
-    /// A method whose statement is one SQL function (SQL/repeatable/*_api.sql): the declaration's
+    /// A method whose statement is one SQL function (SQL/api/<area>.sql): the declaration's
     /// params are bound by name (`"customer_id" => $1`, in declaration order; absent ones NULL),
     /// so the function's arguments are named like the params, and a DBA calls the same function in
     /// psql under the same role and unit (README, "Calling a method's function in psql"). The
