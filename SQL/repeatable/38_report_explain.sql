@@ -29,14 +29,39 @@ begin
     return v::bigint;
 end $$;
 
+-- key.month (YYYY-MM) as the month's first day, or a clear error naming it.
+create or replace function report.explain_month(p_key jsonb) returns date
+    language plpgsql immutable as $$
+declare
+    v text := report.explain_key(p_key, 'month');
+begin
+    if v !~ '^\d{4}-\d{2}$' then
+        raise exception 'invalid params: key.month must be YYYY-MM' using errcode = 'CR422', detail = 'field=key.month';
+    end if;
+    return (v || '-01')::date;
+end $$;
+
+-- The unit of a customer the caller may read (so that every read after it is an index probe
+-- within that unit), or not found.
+create or replace function report.explain_customer_unit(p_customer bigint) returns uuid
+    language plpgsql stable as $$
+declare
+    v uuid;
+begin
+    select c.tenant_id into v from crm.customer c where c.id = p_customer;
+    if v is null then
+        raise exception 'customer % not found', p_customer using errcode = 'CR404', detail = 'field=key.customer_id';
+    end if;
+    return v;
+end $$;
+
 -- A customer's profit contribution in one month (report.customer_profit_monthly): the sales
 -- orders and their lines, from which the rollup crm.customer_month_summary is kept.
 create or replace function report.explain_profit_contribution(p_key jsonb) returns json
     language plpgsql stable as $$
 declare
     v_customer bigint := report.explain_id(p_key, 'customer_id');
-    v_month_text text := report.explain_key(p_key, 'month');
-    v_month date;
+    v_month date := report.explain_month(p_key);
     v_tenant uuid;
     v_figure record;
     v_lines json;
@@ -44,15 +69,7 @@ declare
     v_revenue numeric;
     v_cost numeric;
 begin
-    if v_month_text !~ '^\d{4}-\d{2}$' then
-        raise exception 'invalid params: key.month must be YYYY-MM' using errcode = 'CR422', detail = 'field=key.month';
-    end if;
-    v_month := (v_month_text || '-01')::date;
-    -- The customer's unit, so that every read below is an index probe within it.
-    select c.tenant_id into v_tenant from crm.customer c where c.id = v_customer;
-    if v_tenant is null then
-        raise exception 'customer % not found', v_customer using errcode = 'CR404', detail = 'field=key.customer_id';
-    end if;
+    v_tenant := report.explain_customer_unit(v_customer);
     select s.revenue, s.cost, s.revenue - s.cost as gross_margin into v_figure
       from crm.customer_month_summary s where s.tenant_id = v_tenant and s.customer_id = v_customer and s.month = v_month;
     with lines as (
@@ -75,7 +92,7 @@ begin
       from lines;
     return json_build_object(
         'report', 'profit_contribution', 'view', 'report.customer_profit_monthly',
-        'key', json_build_object('customer_id', v_customer::text, 'month', v_month_text),
+        'key', json_build_object('customer_id', v_customer::text, 'month', to_char(v_month, 'YYYY-MM')),
         'figure', json_build_object('revenue', coalesce(v_figure.revenue, 0), 'cost', coalesce(v_figure.cost, 0),
                                     'gross_margin', coalesce(v_figure.gross_margin, 0)),
         'formula', 'gross_margin = sum(quantity x unit_price) - sum(quantity x unit_cost) over the lines of the customer''s sales '
@@ -111,10 +128,7 @@ begin
         raise exception 'invalid params: key.year must be a year' using errcode = 'CR422', detail = 'field=key.year';
     end if;
     v_year := v_year_text::int;
-    select c.tenant_id into v_tenant from crm.customer c where c.id = v_customer;
-    if v_tenant is null then
-        raise exception 'customer % not found', v_customer using errcode = 'CR404', detail = 'field=key.customer_id';
-    end if;
+    v_tenant := report.explain_customer_unit(v_customer);
     select t.settings into v_settings from crm.tenant t where t.id = v_tenant;
     v_a := coalesce((v_settings #>> '{customer_tiers,A}')::numeric, 0.5);
     v_b := coalesce((v_settings #>> '{customer_tiers,B}')::numeric, 0.8);
@@ -154,18 +168,13 @@ create or replace function report.explain_commission(p_key jsonb) returns json
     language plpgsql stable as $$
 declare
     v_staff bigint := report.explain_id(p_key, 'staff_id');
-    v_month_text text := report.explain_key(p_key, 'month');
-    v_month date;
+    v_month date := report.explain_month(p_key);
     v_tenant uuid;
     v_figure numeric;
     v_sources json;
     v_recomputed numeric;
     v_count int;
 begin
-    if v_month_text !~ '^\d{4}-\d{2}$' then
-        raise exception 'invalid params: key.month must be YYYY-MM' using errcode = 'CR422', detail = 'field=key.month';
-    end if;
-    v_month := (v_month_text || '-01')::date;
     select s.tenant_id into v_tenant from crm.staff s where s.id = v_staff;
     if v_tenant is null then
         raise exception 'staff member % not found', v_staff using errcode = 'CR404', detail = 'field=key.staff_id';
@@ -194,7 +203,7 @@ begin
       from rated;
     return json_build_object(
         'report', 'commission', 'view', 'report.staff_commission',
-        'key', json_build_object('staff_id', v_staff::text, 'month', v_month_text),
+        'key', json_build_object('staff_id', v_staff::text, 'month', to_char(v_month, 'YYYY-MM')),
         'figure', json_build_object('commission', coalesce(v_figure, 0)),
         'formula', 'commission = sum over product tiers of round(revenue sold in the tier x the tier''s rate, 2); a product''s '
                    'tier comes from its current margin rate (list_price - unit_cost) / list_price against product_tiers.A and .B; '
@@ -276,10 +285,7 @@ begin
         raise exception 'invalid params: key.as_of must be a date' using errcode = 'CR422', detail = 'field=key.as_of';
     end if;
     v_as_of := coalesce(nullif(p_key->>'as_of', '')::date, current_date);
-    select c.tenant_id into v_tenant from crm.customer c where c.id = v_customer;
-    if v_tenant is null then
-        raise exception 'customer % not found', v_customer using errcode = 'CR404', detail = 'field=key.customer_id';
-    end if;
+    v_tenant := report.explain_customer_unit(v_customer);
     select r.frequency, r.recency, r.t, r.monetary_value into v_figure
       from report.rfm(v_as_of, v_period) r where r.customer_id = v_customer;
     v_now := case v_period when 'week' then (date_trunc('week', v_as_of)::date - date '1970-01-05') / 7 else v_as_of - date '1970-01-01' end;
@@ -335,5 +341,6 @@ end $$;
 comment on function report.explain(text, jsonb) is 'For one row of a report (profit_contribution {customer_id, month}, tier {customer_id, year}, commission {staff_id, month}, campaign_roi {campaign_id}, rfm {customer_id, as_of, period}): the figure as the report gives it, the source rows, the formula, the figure recomputed from the sources and whether they match.';
 
 grant execute on function report.explain(text, jsonb), report.explain_key(jsonb, text), report.explain_id(jsonb, text),
+    report.explain_month(jsonb), report.explain_customer_unit(bigint),
     report.explain_profit_contribution(jsonb), report.explain_tier(jsonb), report.explain_commission(jsonb),
     report.explain_campaign_roi(jsonb), report.explain_rfm(jsonb), report.explain_unknown(text) to crm_unit, crm_viewer, crm_reporter;
