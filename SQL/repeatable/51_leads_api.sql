@@ -47,7 +47,8 @@ begin
     end as reason, false as known, null::bigint as customer_id
       from (select s.line, s.name, s.email, s.phone, s.score,
                    crm.normalize_email(s.email) as email_n, crm.normalize_phone(s.phone, cc) as phone_n
-              from pg_temp.import_stage s) k;
+              from pg_temp.import_stage s
+            offset 0) k;  -- a fence: each key normalised once per row, not once per mention below
 
     -- Earlier rows of the same file: the first occurrence wins. Grouped by each key (a hash of the
     -- file's keys; only keys that occur twice are joined back), not a window over every key.
