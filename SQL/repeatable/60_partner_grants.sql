@@ -7,9 +7,10 @@ set local role crm_owner;
 -- granted already). crm.partner is a global table without forced row-level security; this
 -- answers the id of one named partner and nothing else.
 create or replace function crm.partner_id(p_slug text) returns uuid
-    language sql stable security definer set search_path = pg_catalog, crm as $$
-    select id from crm.partner where slug = p_slug
-$$;
+    language plpgsql stable security definer set search_path = pg_catalog, crm as $$
+begin
+    return (select p.id from crm.partner p where p.slug = p_slug);
+end $$;
 revoke execute on function crm.partner_id(text) from public;
 
 -- Unit side: grant (or change the grant of) a partner, revoke it, set a partner price.
