@@ -117,7 +117,9 @@ end $$;
 -- grants applied inside), the rows under the partner's policies.
 create or replace function api.catalog_search(query text, unit text, product_group text, available_only boolean, after bigint, lim int)
     returns table (key text, json text)
-    language sql stable as $$
+    language plpgsql stable as $$
+begin
+    return query
     select c.id::text, c.item::text
       from crm.catalog_items(case
                when query is not null then
@@ -131,13 +133,14 @@ create or replace function api.catalog_search(query text, unit text, product_gro
                           order by p.id
                           limit lim) end) c
      order by c.id
-     limit lim
-$$;
+     limit lim;
+end $$;
 
 create or replace function api.catalog_get(id bigint) returns json
-    language sql stable as $$
-    select c.item from crm.catalog_items(array[catalog_get.id]) c
-$$;
+    language plpgsql stable as $$
+begin
+    return (select c.item from crm.catalog_items(array[catalog_get.id]) c);
+end $$;
 
 create or replace function api.deals_register(params jsonb) returns json
     language plpgsql as $$

@@ -85,7 +85,9 @@ end $$;
 -- one statement for a whole page: catalog.search and catalog.get. Products, units, grants and
 -- prices are read under the partner's own policies; ids it may not see give no row.
 create or replace function crm.catalog_items(p_ids bigint[]) returns table (id bigint, item json)
-    language sql stable as $$
+    language plpgsql stable as $$
+begin
+    return query
     select p.id, json_build_object('id', p.id::text, 'unit', t.slug, 'unit_name', t.name, 'sku', p.sku, 'name', p.name,
                'description', p.description, 'product_group', p.product_group, 'list_price', p.list_price::text,
                'price', coalesce(pp.price, round(p.list_price * (1 - g.discount_pct / 100), 2))::numeric(12,2)::text,
@@ -95,8 +97,8 @@ create or replace function crm.catalog_items(p_ids bigint[]) returns table (id b
       join crm.tenant t on t.id = p.tenant_id
       join crm.partner_grant g on g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
       left join crm.partner_price pp on pp.tenant_id = p.tenant_id and pp.partner_id = g.partner_id and pp.product_id = p.id
-     where p.id = any (p_ids)
-$$;
+     where p.id = any (p_ids);
+end $$;
 
 grant execute on function crm.partner_id(text), crm.grant_partner(text, jsonb), crm.partner_grant_json(uuid), crm.revoke_partner(text),
     crm.set_partner_price(text, bigint, numeric) to crm_unit;

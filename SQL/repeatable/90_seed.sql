@@ -118,6 +118,8 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
     delete from crm.customer_month_summary where tenant_id = p_tenant;
     delete from crm.product_month_summary where tenant_id = p_tenant;
     delete from crm.sales_day_summary where tenant_id = p_tenant;
+    delete from crm.customer_rfm_summary where tenant_id = p_tenant;
+    select crm.refresh_customer_rfm(p_tenant, array(select c.id from crm.customer c where c.tenant_id = p_tenant));
     insert into crm.customer_month_summary (tenant_id, customer_id, month, revenue, cost, orders, units)
     select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
            sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost), count(distinct o.id), sum(l.quantity)
