@@ -10,8 +10,24 @@ create or replace function crm.reject_change() returns trigger language plpgsql 
 begin
     raise exception '% is append-only', tg_table_name using errcode = 'CR403';
 end $$;
-create or replace trigger audit_log_append_only before update or delete or truncate on crm.audit_log
+-- One exception: the erasure of a customer (crm.erase_customer, 46_customer_privacy.sql) blanks
+-- the detail of the unit's audit entries about that customer once it is marked erased; who did
+-- what and when stays. Any other change of an entry is refused.
+create or replace function crm.audit_log_erasure_only() returns trigger language plpgsql as $$
+begin
+    if new.detail = '{"erased": true}'::jsonb and old.entity = 'customer' and old.entity_id ~ '^[0-9]{1,18}$'
+       and (new.tenant_id, new.id, new.at, new.principal_id, new.action, new.entity, new.entity_id)
+           is not distinct from (old.tenant_id, old.id, old.at, old.principal_id, old.action, old.entity, old.entity_id)
+       and exists (select 1 from crm.customer c where c.tenant_id = old.tenant_id and c.id = old.entity_id::bigint
+                                                  and c.erased_at is not null) then
+        return new;
+    end if;
+    raise exception '% is append-only', tg_table_name using errcode = 'CR403';
+end $$;
+create or replace trigger audit_log_append_only before delete or truncate on crm.audit_log
     for each statement execute function crm.reject_change();
+create or replace trigger audit_log_erasure_only before update on crm.audit_log
+    for each row execute function crm.audit_log_erasure_only();
 create or replace trigger admin_audit_log_append_only before update or delete or truncate on crm.admin_audit_log
     for each statement execute function crm.reject_change();
 

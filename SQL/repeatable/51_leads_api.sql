@@ -292,7 +292,7 @@ end $$;
 
 -- The call list after a purchase: customers who bought p_product (in any order, or in the
 -- campaign's orders with p_campaign_only) p_days or more days ago (at most p_days + p_window),
--- accept phone contact (consent.phone), and have no call from this list yet. With p_create_tasks
+-- accept phone contact (crm.may_contact: consent.phone true), and have no call from this list yet. With p_create_tasks
 -- each gets a call task (once: rule_key). Suggestions are surplus products they never bought.
 create or replace function crm.campaign_call_list(p_campaign bigint, p_product bigint, p_days int, p_window int,
                                                   p_campaign_only boolean, p_create_tasks boolean)
@@ -318,7 +318,7 @@ begin
                'Campaign ' || p_campaign || ': follow-up call after the purchase of product ' || p_product,
                'campaign:' || p_campaign || ':call:' || p_product || ':' || b.customer_id
           from call_list_buyers b join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = b.customer_id
-         where c.consent->>'phone' = 'true' and cardinality(c.phones) > 0
+         where crm.may_contact(c.consent, 'phone') and cardinality(c.phones) > 0
         on conflict (tenant_id, rule_key) do nothing;
     end if;
     return query
@@ -331,7 +331,7 @@ begin
       from call_list_buyers b
       join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = b.customer_id
       left join crm.task t on t.tenant_id = c.tenant_id and t.rule_key = 'campaign:' || p_campaign || ':call:' || p_product || ':' || c.id
-     where c.consent->>'phone' = 'true' and cardinality(c.phones) > 0
+     where crm.may_contact(c.consent, 'phone') and cardinality(c.phones) > 0
        and (t.id is null or t.done_at is null)
      order by b.bought_at, c.id;
 end $$;
