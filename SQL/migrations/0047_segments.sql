@@ -51,3 +51,4 @@ grant select, insert, update, delete on crm.segment to crm_unit;
 grant select, insert on crm.segment_size to crm_unit;
 grant select on crm.segment, crm.segment_size to crm_reporter;
 grant usage on sequence crm.segment_id_seq to crm_unit;
+grant update (segment_id) on crm.campaign to crm_unit;
