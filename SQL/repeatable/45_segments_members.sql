@@ -81,25 +81,28 @@ end $$;
 -- 1..365, "note": text}. A call goes by phone; a greeting by email, mail or sms.
 create or replace function crm.check_segment_task_rule(p jsonb) returns jsonb language plpgsql stable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
+    checked jsonb;
+    checked_days int;
     k text;
 begin
     if p is null or p = 'null' then
         return null;
     end if;
     if jsonb_typeof(p) <> 'object' then
-        perform crm.segment_invalid('task_rule', 'not_an_object', 'a task rule is an object');
+        invalid := crm.segment_invalid('task_rule', 'not_an_object', 'a task rule is an object');
     end if;
     select x into k from jsonb_object_keys(p) x where x not in ('kind', 'channel', 'every_days', 'note') limit 1;
     if k is not null then
-        perform crm.segment_invalid('task_rule.' || k, 'unknown_key', 'a task rule has kind, channel, every_days and note');
+        invalid := crm.segment_invalid('task_rule.' || k, 'unknown_key', 'a task rule has kind, channel, every_days and note');
     end if;
-    perform crm.segment_strings(p->'kind', 'task_rule.kind', true, array['call', 'visit', 'greeting', 'other']);
-    perform crm.segment_strings(p->'channel', 'task_rule.channel', true,
+    checked := crm.segment_strings(p->'kind', 'task_rule.kind', true, array['call', 'visit', 'greeting', 'other']);
+    checked := crm.segment_strings(p->'channel', 'task_rule.channel', true,
         case p->>'kind' when 'call' then array['phone'] when 'greeting' then array['email', 'mail', 'sms']
                         else array['phone', 'sms', 'email', 'mail'] end);
-    perform crm.segment_int(coalesce(p->'every_days', 'null'), 'task_rule.every_days', 1, 365, null);
+    checked_days := crm.segment_int(coalesce(p->'every_days', 'null'), 'task_rule.every_days', 1, 365, null);
     if p ? 'note' and (jsonb_typeof(p->'note') <> 'string' or length(p->>'note') > 500) then
-        perform crm.segment_invalid('task_rule.note', 'bad_value', 'must be a string of at most 500 characters');
+        invalid := crm.segment_invalid('task_rule.note', 'bad_value', 'must be a string of at most 500 characters');
     end if;
     return p;
 end $$;
@@ -163,6 +166,6 @@ comment on column report.segment_size.taken_at is 'When it was counted.';
 
 grant execute on function crm.segment_rules(bigint, text), crm.segment_channel_condition(text),
     crm.segment_member_ids(jsonb, bigint, int, text), crm.segment_count(jsonb, text), crm.segment_member_json(crm.customer),
-    crm.segment_preview(jsonb, int), crm.check_segment_task_rule(jsonb) to crm_unit, crm_viewer;
-grant execute on function crm.run_segment_task_rules(timestamptz), crm.snapshot_segment_sizes(date) to crm_unit;
+    crm.segment_preview(jsonb, int) to crm_unit, crm_viewer;
+grant execute on function crm.check_segment_task_rule(jsonb), crm.run_segment_task_rules(timestamptz), crm.snapshot_segment_sizes(date) to crm_unit;
 grant select on report.segment_size to crm_unit, crm_reporter;

@@ -20,8 +20,10 @@
 -- compiled as "no sum that fails it", so customers without a sale are counted.
 set local role crm_owner;
 
--- Raises CR422 naming the rule's path and the reason.
-create or replace function crm.segment_invalid(p_path text, p_reason text, p_message text) returns void
+-- Raises CR422 naming the rule's path and the reason. It returns nothing: callers write
+-- `invalid := crm.segment_invalid(...)`, as a PERFORM would mark them as writers, and viewers
+-- run the compiler (07_viewer_and_revocation.sql checks that no function of theirs writes).
+create or replace function crm.segment_invalid(p_path text, p_reason text, p_message text) returns boolean
     language plpgsql immutable as $$
 begin
     raise exception 'invalid params: %: %', p_path, p_message using errcode = 'CR422', detail = 'field=' || p_path, hint = p_reason;
@@ -31,20 +33,21 @@ end $$;
 create or replace function crm.segment_strings(p_value jsonb, p_path text, p_single boolean, p_allowed text[] default null)
     returns jsonb language plpgsql stable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
     v jsonb := case when p_single and jsonb_typeof(p_value) = 'string' then jsonb_build_array(p_value) else p_value end;
     bad text;
 begin
     if p_single and jsonb_typeof(p_value) is distinct from 'string' then
-        perform crm.segment_invalid(p_path, 'bad_value', 'must be a string');
+        invalid := crm.segment_invalid(p_path, 'bad_value', 'must be a string');
     end if;
     if jsonb_typeof(v) is distinct from 'array' or jsonb_array_length(v) not between 1 and 100 then
-        perform crm.segment_invalid(p_path, 'bad_value', 'must be a list of 1 to 100 strings');
+        invalid := crm.segment_invalid(p_path, 'bad_value', 'must be a list of 1 to 100 strings');
     end if;
     select coalesce(x #>> '{}', 'null') into bad from jsonb_array_elements(v) x
      where jsonb_typeof(x) <> 'string' or length(x #>> '{}') > 200
         or (p_allowed is not null and not (x #>> '{}') = any (p_allowed)) limit 1;
     if bad is not null then
-        perform crm.segment_invalid(p_path, 'bad_value',
+        invalid := crm.segment_invalid(p_path, 'bad_value',
             case when p_allowed is null then 'each must be a string of at most 200 characters'
                  else format('%s is not one of %s', bad, array_to_string(p_allowed, ', ')) end);
     end if;
@@ -55,11 +58,12 @@ end $$;
 create or replace function crm.segment_number(p_value jsonb, p_path text, p_whole boolean) returns numeric
     language plpgsql immutable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
     s text := p_value #>> '{}';
     pattern text := case when p_whole then '^-?[0-9]{1,12}$' else '^-?[0-9]{1,15}(\.[0-9]{1,2})?$' end;
 begin
     if jsonb_typeof(p_value) not in ('number', 'string') or s !~ pattern then
-        perform crm.segment_invalid(p_path, 'bad_value', case when p_whole then 'must be a whole number' else 'must be an amount with at most two decimals' end);
+        invalid := crm.segment_invalid(p_path, 'bad_value', case when p_whole then 'must be a whole number' else 'must be an amount with at most two decimals' end);
     end if;
     return s::numeric;
 end $$;
@@ -68,6 +72,7 @@ end $$;
 create or replace function crm.segment_int(p_value jsonb, p_path text, p_min int, p_max int, p_default int) returns int
     language plpgsql immutable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
     n numeric;
 begin
     if p_value is null then
@@ -75,21 +80,23 @@ begin
     end if;
     n := crm.segment_number(p_value, p_path, true);
     if n not between p_min and p_max then
-        perform crm.segment_invalid(p_path, 'out_of_range', format('must be between %s and %s', p_min, p_max));
+        invalid := crm.segment_invalid(p_path, 'out_of_range', format('must be between %s and %s', p_min, p_max));
     end if;
     return n::int;
 end $$;
 
--- The keys a rule may have besides field and op.
-create or replace function crm.segment_check_keys(p_node jsonb, p_path text, p_allowed text[]) returns void
+-- The keys a rule may have besides field and op (false, or CR422 naming the first other key).
+create or replace function crm.segment_check_keys(p_node jsonb, p_path text, p_allowed text[]) returns boolean
     language plpgsql immutable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
     k text;
 begin
     select x into k from jsonb_object_keys(p_node) x where not x = any (p_allowed || array['field', 'op']) order by x limit 1;
     if k is not null then
-        perform crm.segment_invalid(p_path || '.' || k, 'unknown_key', format('a %s rule has no %s', p_node->>'field', k));
+        invalid := crm.segment_invalid(p_path || '.' || k, 'unknown_key', format('a %s rule has no %s', p_node->>'field', k));
     end if;
+    return false;
 end $$;
 
 -- The comparison operators of numbers, as fixed SQL text.
@@ -109,6 +116,8 @@ create or replace function crm.segment_compile_node(p_node jsonb, p_path text, p
                                                     out kind text, out sql text)
     language plpgsql stable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
+    checked jsonb;
     f text := p_node->>'field';
     op text := p_node->>'op';
     val jsonb := p_node->'value';
@@ -128,18 +137,18 @@ declare
 begin
     n := n + 1;
     if n > 50 then
-        perform crm.segment_invalid(p_path, 'too_many_rules', 'rules may have at most 50 nodes');
+        invalid := crm.segment_invalid(p_path, 'too_many_rules', 'rules may have at most 50 nodes');
     end if;
     if p_depth > 6 then
-        perform crm.segment_invalid(p_path, 'too_deep', 'rules may nest at most 6 levels');
+        invalid := crm.segment_invalid(p_path, 'too_deep', 'rules may nest at most 6 levels');
     end if;
     if jsonb_typeof(p_node) is distinct from 'object' then
-        perform crm.segment_invalid(p_path, 'not_an_object', 'a rule is an object');
+        invalid := crm.segment_invalid(p_path, 'not_an_object', 'a rule is an object');
     end if;
     select x into combinator from jsonb_object_keys(p_node) x where x in ('all', 'any', 'not') limit 1;
     if combinator is not null then
         if (select count(*) from jsonb_object_keys(p_node)) > 1 then
-            perform crm.segment_invalid(p_path, 'unknown_key', format('"%s" stands alone in its object', combinator));
+            invalid := crm.segment_invalid(p_path, 'unknown_key', format('"%s" stands alone in its object', combinator));
         end if;
         if combinator = 'not' then
             select * into child from crm.segment_compile_node(p_node->'not', p_path || '.not', p_depth + 1, v, n);
@@ -155,7 +164,7 @@ begin
             return;
         end if;
         if jsonb_typeof(p_node->combinator) is distinct from 'array' or jsonb_array_length(p_node->combinator) = 0 then
-            perform crm.segment_invalid(p_path || '.' || combinator, 'bad_value', 'must be a list of at least one rule');
+            invalid := crm.segment_invalid(p_path || '.' || combinator, 'bad_value', 'must be a list of at least one rule');
         end if;
         for i in 0 .. jsonb_array_length(p_node->combinator) - 1 loop
             select * into child from crm.segment_compile_node(p_node->combinator->i, p_path || '.' || combinator || '[' || i || ']',
@@ -181,14 +190,14 @@ begin
     end if;
 
     if f is null then
-        perform crm.segment_invalid(p_path || '.field', 'missing', 'a rule names a field (or is "all", "any" or "not")');
+        invalid := crm.segment_invalid(p_path || '.field', 'missing', 'a rule names a field (or is "all", "any" or "not")');
     end if;
     k := jsonb_array_length(v);   -- the index of this rule's first value in $1
     case
     when f in ('lifecycle_stage', 'customer_segment', 'branch', 'country', 'city', 'region', 'postcode') then
-        perform crm.segment_check_keys(p_node, p_path, array['value']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['value']);
         if op is null or op not in ('=', '!=', 'in', 'not_in') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, in or not_in');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, in or not_in');
         end if;
         v := v || jsonb_build_array(crm.segment_strings(val, p_path || '.value', op in ('=', '!='),
                  case when f = 'lifecycle_stage' then array['prospect', 'acquired', 'active', 'retained', 'loyal', 'lapsed'] end));
@@ -203,9 +212,9 @@ begin
         end if;
 
     when f = 'tier' then
-        perform crm.segment_check_keys(p_node, p_path, array['value', 'year']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['value', 'year']);
         if op is null or op not in ('=', '!=', 'in', 'not_in') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, in or not_in');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, in or not_in');
         end if;
         v := v || jsonb_build_array(crm.segment_strings(val, p_path || '.value', op in ('=', '!='), array['A', 'B', 'C', 'D']),
                                     crm.segment_int(p_node->'year', p_path || '.year', 2000, 2100, extract(year from now())::int));
@@ -218,18 +227,18 @@ begin
         end if;
 
     when f in ('spend', 'margin', 'orders') then
-        perform crm.segment_check_keys(p_node, p_path, array['value', 'period_months']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['value', 'period_months']);
         if op is null or op not in ('=', '!=', '<', '<=', '>', '>=', 'between') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, <, <=, >, >= or between');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, <, <=, >, >= or between');
         end if;
         if op = 'between' then
             if jsonb_typeof(val) is distinct from 'array' or jsonb_array_length(val) <> 2 then
-                perform crm.segment_invalid(p_path || '.value', 'bad_value', 'between takes [low, high]');
+                invalid := crm.segment_invalid(p_path || '.value', 'bad_value', 'between takes [low, high]');
             end if;
             lo := crm.segment_number(val->0, p_path || '.value[0]', f = 'orders');
             hi := crm.segment_number(val->1, p_path || '.value[1]', f = 'orders');
             if lo > hi then
-                perform crm.segment_invalid(p_path || '.value', 'bad_value', 'low must not exceed high');
+                invalid := crm.segment_invalid(p_path || '.value', 'bad_value', 'low must not exceed high');
             end if;
             cond := ' between ($1->>' || (k + 1) || ')::numeric and ($1->>' || (k + 2) || ')::numeric';
         else
@@ -252,13 +261,13 @@ begin
         end if;
 
     when f = 'last_purchase' then
-        perform crm.segment_check_keys(p_node, p_path, array['value']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['value']);
         if op is null or op not in ('within_days', 'not_within_days', 'never') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be within_days, not_within_days or never');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be within_days, not_within_days or never');
         end if;
         if op = 'never' then
             if val is not null then
-                perform crm.segment_invalid(p_path || '.value', 'unknown_key', 'never takes no value');
+                invalid := crm.segment_invalid(p_path || '.value', 'unknown_key', 'never takes no value');
             end if;
             kind := 'pred';
             sql := 'not exists (select 1 from crm.customer_year_summary y where y.tenant_id = $2 and y.customer_id = c.id and y.orders > 0)';
@@ -275,9 +284,9 @@ begin
         end if;
 
     when f = 'products_bought' then
-        perform crm.segment_check_keys(p_node, p_path, array['value', 'period_months']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['value', 'period_months']);
         if op is null or op not in ('any_of', 'none_of') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be any_of or none_of');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be any_of or none_of');
         end if;
         ids := crm.segment_strings(val, p_path || '.value', false);
         select format('%s[%s]', p_path || '.value', o - 1) into col from jsonb_array_elements_text(ids) with ordinality e(x, o)
@@ -285,7 +294,7 @@ begin
             or not exists (select 1 from crm.product p where p.tenant_id = crm.current_tenant() and p.id = x::bigint)
          order by o limit 1;
         if col is not null then
-            perform crm.segment_invalid(col, 'unknown_product', 'no product of this unit has this id');
+            invalid := crm.segment_invalid(col, 'unknown_product', 'no product of this unit has this id');
         end if;
         since := crm.segment_int(p_node->'period_months', p_path || '.period_months', 1, 120, null);
         v := v || jsonb_build_array(ids, case when since is not null
@@ -303,18 +312,18 @@ begin
         end if;
 
     when f = 'preference' then
-        perform crm.segment_check_keys(p_node, p_path, array['key', 'value']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['key', 'value']);
         if op is null or op not in ('=', '!=', 'contains', 'exists') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, contains or exists');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, contains or exists');
         end if;
         if jsonb_typeof(p_node->'key') is distinct from 'string' or length(p_node->>'key') not between 1 and 100 then
-            perform crm.segment_invalid(p_path || '.key', 'bad_value', 'names a preference: a string of 1 to 100 characters');
+            invalid := crm.segment_invalid(p_path || '.key', 'bad_value', 'names a preference: a string of 1 to 100 characters');
         end if;
         if op = 'exists' and val is not null then
-            perform crm.segment_invalid(p_path || '.value', 'unknown_key', 'exists takes no value');
+            invalid := crm.segment_invalid(p_path || '.value', 'unknown_key', 'exists takes no value');
         end if;
         if op <> 'exists' and (val is null or jsonb_typeof(val) not in ('string', 'number', 'boolean') or length(val::text) > 200) then
-            perform crm.segment_invalid(p_path || '.value', 'bad_value', 'must be a string, number or boolean');
+            invalid := crm.segment_invalid(p_path || '.value', 'bad_value', 'must be a string, number or boolean');
         end if;
         v := v || jsonb_build_array(p_node->'key', coalesce(val, 'null'));
         kind := 'col';
@@ -326,13 +335,13 @@ begin
         end if;
 
     when f = 'consent' then
-        perform crm.segment_check_keys(p_node, p_path, array['channel', 'value']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['channel', 'value']);
         if op is distinct from '=' then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =');
         end if;
-        perform crm.segment_strings(p_node->'channel', p_path || '.channel', true, array['phone', 'sms', 'email', 'mail']);
+        checked := crm.segment_strings(p_node->'channel', p_path || '.channel', true, array['phone', 'sms', 'email', 'mail']);
         if jsonb_typeof(val) is distinct from 'boolean' then
-            perform crm.segment_invalid(p_path || '.value', 'bad_value', 'must be true or false');
+            invalid := crm.segment_invalid(p_path || '.value', 'bad_value', 'must be true or false');
         end if;
         v := v || jsonb_build_array(p_node->'channel');
         kind := 'col';
@@ -343,22 +352,22 @@ begin
         end if;
 
     when f = 'shared_with' then
-        perform crm.segment_check_keys(p_node, p_path, array['value']);
+        invalid := crm.segment_check_keys(p_node, p_path, array['value']);
         if op is null or op not in ('in', 'any_unit') then
-            perform crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be in or any_unit');
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be in or any_unit');
         end if;
         if op = 'in' then
             ids := crm.segment_strings(val, p_path || '.value', false);
             select format('%s[%s]', p_path || '.value', o - 1) into col from jsonb_array_elements_text(ids) with ordinality e(x, o)
              where not exists (select 1 from crm.tenant_directory() t where t.slug = x) order by o limit 1;
             if col is not null then
-                perform crm.segment_invalid(col, 'unknown_unit', 'no unit has this slug');
+                invalid := crm.segment_invalid(col, 'unknown_unit', 'no unit has this slug');
             end if;
             v := v || jsonb_build_array((select jsonb_agg(t.id) from crm.tenant_directory() t
                                           where t.slug in (select jsonb_array_elements_text(ids))));
             cond := ' and s.shared_with = any (array(select x::uuid from jsonb_array_elements_text($1->' || k || ') x))';
         elsif val is not null then
-            perform crm.segment_invalid(p_path || '.value', 'unknown_key', 'any_unit takes no value');
+            invalid := crm.segment_invalid(p_path || '.value', 'unknown_key', 'any_unit takes no value');
         else
             cond := '';
         end if;
@@ -370,7 +379,7 @@ begin
                || ' where s.tenant_id = $2 and s.revoked_at is null and s.customer_id is null' || cond || ')';
 
     else
-        perform crm.segment_invalid(p_path || '.field', 'unknown_field',
+        invalid := crm.segment_invalid(p_path || '.field', 'unknown_field',
             'must be one of tier, lifecycle_stage, customer_segment, branch, country, city, region, postcode, spend, margin, '
             || 'orders, last_purchase, products_bought, preference, consent, shared_with');
     end case;
@@ -387,10 +396,11 @@ create or replace function crm.segment_as_set(p_kind text, p_sql text) returns t
 create or replace function crm.segment_compile(p_rules jsonb, out sql text, out vals jsonb)
     language plpgsql stable as $$
 declare
+    invalid boolean;   -- see crm.segment_invalid
     r record;
 begin
     if p_rules is null or jsonb_typeof(p_rules) <> 'object' then
-        perform crm.segment_invalid('rules', 'not_an_object', 'rules are an object');
+        invalid := crm.segment_invalid('rules', 'not_an_object', 'rules are an object');
     end if;
     select * into r from crm.segment_compile_node(p_rules, 'rules', 1, '[]'::jsonb, 0);
     vals := r.v;
