@@ -260,6 +260,40 @@ begin
             sql := sql || agg || cond;
         end if;
 
+    when f = 'rfm_score' then
+        -- Quintiles among the unit's customers with a sale in the period (5: the most recent last
+        -- month with a sale, the most orders, the most revenue; ties by id); 0 without a sale.
+        invalid := crm.segment_check_keys(p_node, p_path, array['score', 'value', 'period_months']);
+        checked := crm.segment_strings(p_node->'score', p_path || '.score', true, array['r', 'f', 'm']);
+        if op is null or op not in ('=', '!=', '<', '<=', '>', '>=', 'between') then
+            invalid := crm.segment_invalid(p_path || '.op', 'unknown_op', 'must be =, !=, <, <=, >, >= or between');
+        end if;
+        if op = 'between' then
+            if jsonb_typeof(val) is distinct from 'array' or jsonb_array_length(val) <> 2 then
+                invalid := crm.segment_invalid(p_path || '.value', 'bad_value', 'between takes [low, high]');
+            end if;
+            lo := crm.segment_int(val->0, p_path || '.value[0]', 0, 5, null);
+            hi := crm.segment_int(val->1, p_path || '.value[1]', 0, 5, null);
+            cond := ' between ($1->>' || (k + 1) || ')::int and ($1->>' || (k + 2) || ')::int';
+        else
+            lo := crm.segment_int(coalesce(val, 'null'), p_path || '.value', 0, 5, null);
+            hi := lo;
+            cond := crm.segment_comparison(op) || '($1->>' || (k + 1) || ')::int';
+        end if;
+        since := crm.segment_int(p_node->'period_months', p_path || '.period_months', 1, 120, 12);
+        v := v || jsonb_build_array((date_trunc('month', now() at time zone 'UTC') - make_interval(months => since - 1))::date, lo, hi);
+        sql := 'select r.id from (select m.customer_id as id, ntile(5) over (order by '
+               || case p_node->>'score' when 'r' then 'max(m.month)' when 'f' then 'sum(m.orders)' else 'sum(m.revenue)' end
+               || ', m.customer_id) as score from crm.customer_month_summary m where m.tenant_id = $2 and m.month >= ($1->>'
+               || k || ')::date and m.orders > 0 group by m.customer_id) r where ';
+        if crm.segment_zero_satisfies(op, lo, hi) then
+            kind := 'pred';
+            sql := 'not exists (select 1 from (' || sql || 'not (r.score' || cond || ')) x where x.id = c.id)';
+        else
+            kind := 'set';
+            sql := sql || 'r.score' || cond;
+        end if;
+
     when f = 'last_purchase' then
         invalid := crm.segment_check_keys(p_node, p_path, array['value']);
         if op is null or op not in ('within_days', 'not_within_days', 'never') then
@@ -382,7 +416,7 @@ begin
     else
         invalid := crm.segment_invalid(p_path || '.field', 'unknown_field',
             'must be one of tier, lifecycle_stage, customer_segment, branch, country, city, region, postcode, spend, margin, '
-            || 'orders, last_purchase, products_bought, preference, consent, shared_with');
+            || 'orders, rfm_score, last_purchase, products_bought, preference, consent, shared_with');
     end case;
 end $$;
 

@@ -3,7 +3,7 @@
 -- values never SQL text, consent per channel on every list, segment task rules, daily sizes and
 -- isolation between units.
 begin;
-select plan(43);
+select plan(46);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000000f1', 'seg-a', 'A'),
@@ -61,6 +61,8 @@ select is(pg_temp.members('{"field": "spend", "op": "between", "value": [150, 25
 select is(pg_temp.members('{"field": "margin", "op": ">=", "value": 200}'), 'Ann', 'margin 240 and 160');
 select is(pg_temp.members('{"field": "orders", "op": "=", "value": 1}'), 'Ann,Bob', 'one order each');
 select is(pg_temp.members('{"field": "orders", "op": "=", "value": 0}'), 'Cid,Dee', 'no order');
+select is(pg_temp.members('{"field": "rfm_score", "score": "m", "op": ">=", "value": 2}'), 'Ann', 'monetary quintiles of two buyers: Bob 1, Ann 2');
+select is(pg_temp.members('{"field": "rfm_score", "score": "r", "op": "<", "value": 1}'), 'Cid,Dee', 'no sale in the period scores 0');
 select is(pg_temp.members('{"field": "tier", "op": "in", "value": ["A", "B"]}'), 'Ann,Bob', 'tier from this year''s snapshot');
 select is(pg_temp.members('{"field": "tier", "op": "!=", "value": "A"}'), 'Bob,Cid,Dee', 'not tier A includes the untiered');
 select is(pg_temp.members('{"field": "lifecycle_stage", "op": "in", "value": ["loyal"]}'), 'Ann,Dee', 'lifecycle stage');
@@ -101,6 +103,7 @@ select is(pg_temp.rule_error('{"not": {"not": {"not": {"not": {"not": {"not": {"
     'CR422 field=rules.not.not.not.not.not.not too_deep', 'seven levels are too deep');
 select is(pg_temp.rule_error(jsonb_build_object('any', (select jsonb_agg('{"field": "city", "op": "=", "value": "X"}'::jsonb) from generate_series(1, 50)))),
     'CR422 field=rules.any[49] too_many_rules', 'at most 50 nodes');
+select is(pg_temp.rule_error('{"field": "rfm_score", "score": "x", "op": "=", "value": 1}'), 'CR422 field=rules.score bad_value', 'an RFM score is r, f or m');
 select is(pg_temp.rule_error('{"all": []}'), 'CR422 field=rules.all bad_value', 'an empty all');
 
 -- Consent on every channel's list: Cid has no phone number, Dee said no to phone, Bob to email.
