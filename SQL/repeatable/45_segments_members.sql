@@ -123,14 +123,19 @@ declare
 begin
     for s in select x.id, x.name, x.rules, x.task_rule from crm.segment x
               where x.tenant_id = crm.current_tenant() and x.task_rule is not null order by x.id loop
-        insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
-        select crm.current_tenant(), s.task_rule->>'kind', m.id, p_now,
-               coalesce(s.task_rule->>'note', s.task_rule->>'kind' || ' for segment ' || s.name),
-               'segment:' || s.id || ':' || floor(extract(epoch from p_now) / ((s.task_rule->>'every_days')::int * 86400))::bigint || ':' || m.id
-          from crm.segment_member_ids(s.rules, null, null, s.task_rule->>'channel') m(id)
-        on conflict (tenant_id, rule_key) do nothing;
-        get diagnostics n = row_count;
-        total := total + n;
+        begin
+            insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
+            select crm.current_tenant(), s.task_rule->>'kind', m.id, p_now,
+                   coalesce(s.task_rule->>'note', s.task_rule->>'kind' || ' for segment ' || s.name),
+                   'segment:' || s.id || ':' || floor(extract(epoch from p_now) / ((s.task_rule->>'every_days')::int * 86400))::bigint || ':' || m.id
+              from crm.segment_member_ids(s.rules, null, null, s.task_rule->>'channel') m(id)
+            on conflict (tenant_id, rule_key) do nothing;
+            get diagnostics n = row_count;
+            total := total + n;
+        exception when sqlstate 'CR422' then
+            -- Rules saved valid that no longer are: this segment is skipped, the unit's other work goes on.
+            raise warning 'segment %: %', s.id, sqlerrm;
+        end;
     end loop;
     return total;
 end $$;
@@ -147,10 +152,14 @@ begin
               where x.tenant_id = crm.current_tenant()
                 and not exists (select 1 from crm.segment_size z where z.tenant_id = x.tenant_id and z.segment_id = x.id and z.day = p_day)
               order by x.id loop
-        insert into crm.segment_size (tenant_id, segment_id, day, members)
-        values (crm.current_tenant(), s.id, p_day, crm.segment_count(s.rules))
-        on conflict do nothing;
-        total := total + 1;
+        begin
+            insert into crm.segment_size (tenant_id, segment_id, day, members)
+            values (crm.current_tenant(), s.id, p_day, crm.segment_count(s.rules))
+            on conflict do nothing;
+            total := total + 1;
+        exception when sqlstate 'CR422' then
+            raise warning 'segment %: %', s.id, sqlerrm;
+        end;
     end loop;
     return total;
 end $$;

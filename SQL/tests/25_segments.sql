@@ -3,7 +3,7 @@
 -- values never SQL text, consent per channel on every list, segment task rules, daily sizes and
 -- isolation between units.
 begin;
-select plan(46);
+select plan(47);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000000f1', 'seg-a', 'A'),
@@ -115,12 +115,16 @@ select is(pg_temp.members('{"not": {"field": "lifecycle_stage", "op": "=", "valu
 insert into crm.segment (tenant_id, name, rules, task_rule) values
     (crm.current_tenant(), 'loyal', '{"field": "lifecycle_stage", "op": "in", "value": ["loyal", "active", "lapsed"]}',
      '{"kind": "call", "channel": "phone", "every_days": 7}');
+-- Rules that no longer check (written around the API) are skipped by the job, not fatal to it.
+insert into crm.segment (tenant_id, name, rules, task_rule) values
+    (crm.current_tenant(), 'broken', '{"field": "shoe_size", "op": "=", "value": 42}', '{"kind": "call", "channel": "phone", "every_days": 7}');
 select is(crm.run_segment_task_rules(), 2, 'Ann and Bob get a call; Cid (no number) and Dee (no consent) none');
 select is(crm.run_segment_task_rules(), 0, 'and only once in the period');
 select is(crm.run_task_rules(), 1, 'the task rules run them too: only Ann''s top-tier visit is new');
 
 select is(crm.snapshot_segment_sizes(), 1, 'one segment counted today');
 select is((select members from report.segment_size where segment = 'loyal'), 4, 'report.segment_size: Ann, Bob, Cid, Dee');
+select is((select count(*)::int from report.segment_size where segment = 'broken'), 0, 'the broken segment has no size');
 
 select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000f2', true);
 select is((select count(*)::int from crm.segment) + (select count(*)::int from report.segment_size)
