@@ -82,7 +82,8 @@ end $$;
 
 -- Task rules, idempotent through rule_key; run by the server on a schedule for each unit.
 -- Settings: care_call_days (30), holidays [{"date": "YYYY-MM-DD", "name": ...}], greeting_days_before (7),
--- visit_weeks_top_tier (8), for the tier-A customers of crm.customer_tier_snapshot. Returns the number of tasks created.
+-- visit_weeks_top_tier (8), for the tier-A customers of crm.customer_tier_snapshot; then each segment's task rule
+-- (crm.run_segment_task_rules). Returns the number of tasks created.
 create or replace function crm.run_task_rules(p_now timestamptz default now()) returns int language plpgsql as $$
 declare
     v_tenant uuid := crm.current_tenant();
@@ -125,7 +126,8 @@ begin
        and crm.may_contact(c.consent, 'visit')
     on conflict (tenant_id, rule_key) do nothing;
     get diagnostics n = row_count;
-    return total + n;
+    -- The task rules of the unit's segments (45_segments_members.sql).
+    return total + n + crm.run_segment_task_rules(p_now);
 end $$;
 
 grant execute on function crm.case_json(bigint), crm.open_case(jsonb), crm.change_case(bigint, int, text, bigint, text, text, text, numeric),

@@ -294,10 +294,13 @@ end $$;
 -- campaign's orders with p_campaign_only) p_days or more days ago (at most p_days + p_window),
 -- accept phone contact (crm.may_contact: consent.phone true), and have no call from this list yet. With p_create_tasks
 -- each gets a call task (once: rule_key). Suggestions are surplus products they never bought.
+-- A campaign whose audience is a segment (campaigns.set_audience) calls only its members.
 create or replace function crm.campaign_call_list(p_campaign bigint, p_product bigint, p_days int, p_window int,
                                                   p_campaign_only boolean, p_create_tasks boolean)
     returns table (customer_id bigint, name text, phone text, bought_at timestamptz, task_id bigint, suggestions json)
     language plpgsql as $$
+declare
+    v_segment bigint;
 begin
     if not exists (select 1 from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign) then
         raise exception 'campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
@@ -312,6 +315,12 @@ begin
        and o.ordered_at <= now() - make_interval(days => p_days)
        and o.ordered_at > now() - make_interval(days => p_days + p_window)
      group by o.customer_id;
+    select c.segment_id into v_segment from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign;
+    if v_segment is not null then
+        delete from call_list_buyers b
+         where not exists (select 1 from crm.segment_member_ids(crm.segment_rules(v_segment), null, null, 'phone') m(id)
+                            where m.id = b.customer_id);
+    end if;
     if p_create_tasks then
         insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
         select crm.current_tenant(), 'care_call', b.customer_id, now(),
