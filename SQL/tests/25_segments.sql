@@ -16,8 +16,9 @@ select set_config('crm.app_role', 'manager', true);
 -- Bob: active, Vienna, phone only (email false); 4 x P2 (50, cost 10): spend 200, margin 160. Tier B.
 -- Cid: lapsed, no address, email only, no phone number; never bought.
 -- Dee: loyal, email (phone false); never bought.  Eve: merged into Ann, never a member.
+-- (Ann accepts visits too: the top-tier visit rule asks consent.visit.)
 insert into crm.customer (tenant_id, name, emails, phones, address, consent, preferences, lifecycle_stage) values
-    (crm.current_tenant(), 'Ann', '{ann@x.de}', '{+4930111}', '{"country": "DE", "city": "Berlin"}', '{"email": true, "phone": true}',
+    (crm.current_tenant(), 'Ann', '{ann@x.de}', '{+4930111}', '{"country": "DE", "city": "Berlin"}', '{"email": true, "phone": true, "visit": true}',
      '{"room": "suite", "hobbies": ["golf", "wine"]}', 'loyal'),
     (crm.current_tenant(), 'Bob', '{bob@x.at}', '{+431222}', '{"country": "AT", "city": "Wien"}', '{"email": false, "phone": true}',
      '{"room": "single"}', 'active'),
