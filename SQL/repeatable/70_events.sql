@@ -1,0 +1,172 @@
+-- Live events (0046_events.sql): the one writer of the outbox, the cursor clients see, and the
+-- triggers that write an event in the transaction of each change it tells of, so an event exists
+-- exactly when its change committed. The time-based events and the retention purge, which the
+-- scheduled job runs: 71_events_scheduled.sql.
+--
+--   topic                        written by                                   addressed to
+--   call.incoming                insert on crm.call_record (calls.record)     the unit (with the caller lookup)
+--   order.created                insert on crm.sales_order                    the unit
+--   order.status                 update of crm.sales_order.status             the unit
+--   case.opened                  insert on crm.service_case                   the unit
+--   campaign.approval_requested  crm.campaign.status -> pending_approval      the unit
+--   campaign.approved            crm.campaign.status -> approved              the unit
+--   lead.offered                 insert on crm.lead_offer                     the partner offered the lead
+--
+-- The triggers run as the writer (security invoker: they read what the writer may read, e.g. the
+-- caller lookup); only crm.emit_events runs as crm_events, the narrow role that may write the
+-- outbox and the counters. Statement triggers over transition tables: an import of many orders
+-- takes each stream's counter once, not once per row.
+set local role crm_owner;
+
+-- The cursor a client sees for an event: the paging cursor (Paging.encode in the server: the
+-- base64url of the number's text, unpadded) that events.since takes to answer what came after it.
+create or replace function crm.event_cursor(p_seq bigint) returns text language sql immutable parallel safe
+    return rtrim(translate(encode(convert_to(p_seq::text, 'UTF8'), 'base64'), '+/', '-_'), '=');
+comment on function crm.event_cursor(bigint) is
+    'The opaque cursor of an event (its number in its stream, as events.since''s paging cursor).';
+
+-- An event as a client receives it: the params of the `event` notification, and an item of events.since.
+create or replace function crm.event_json(e crm.event) returns json language sql stable
+    return json_build_object('topic', e.topic, 'cursor', crm.event_cursor(e.seq), 'at', e.at,
+                             'unit', (select t.slug from crm.tenant t where t.id = e.tenant_id), 'data', e.data);
+comment on function crm.event_json(crm.event) is 'An event as a client receives it: topic, cursor, at, unit (slug) and data.';
+
+-- Writes events: per stream (ascending, so two writers of the same streams take the counters
+-- in the same order), take the next numbers under the counter row's lock (see 0046 for why),
+-- insert the events and wake the servers (NOTIFY crm_events, the stream's id; PostgreSQL sends
+-- it at commit, once per distinct payload, and never for a rolled-back transaction). Security
+-- definer (crm_events): the caller cannot write the outbox itself. A caller in a unit's context
+-- writes only its own unit's events; a partner's none (no partner write fires these triggers).
+create or replace function crm.emit_events(p crm.event_draft[]) returns void
+    language plpgsql security definer set search_path = pg_catalog, crm as $$
+declare
+    -- The request role the caller took (SET ROLE: a security definer does not change it); a
+    -- DBA's session, or the migrating superuser's tests, may write any unit's rows.
+    v_role text := current_setting('role');
+    s record;
+    v_last bigint;
+begin
+    if v_role = 'crm_partner' then
+        raise exception 'forbidden: partners write no events' using errcode = 'CR403';
+    end if;
+    if v_role = 'crm_unit' and exists (select 1 from unnest(p) d where d.tenant_id is distinct from crm.current_tenant()) then
+        raise exception 'forbidden: events of another unit' using errcode = 'CR403';
+    end if;
+    for s in select coalesce(d.partner_id, d.tenant_id) as stream, count(*) as n from unnest(p) d group by 1 order by 1 loop
+        insert into crm.event_stream as es (stream_id, last_seq) values (s.stream, s.n)
+            on conflict (stream_id) do update set last_seq = es.last_seq + excluded.last_seq
+            returning es.last_seq into v_last;
+        insert into crm.event (tenant_id, stream_id, seq, topic, partner_id, subject_id, data)
+        select d.tenant_id, s.stream, v_last - s.n + row_number() over (), d.topic, d.partner_id, d.subject_id, coalesce(d.data, '{}')
+          from unnest(p) d where coalesce(d.partner_id, d.tenant_id) = s.stream;
+        perform pg_notify('crm_events', s.stream::text);
+    end loop;
+end $$;
+comment on function crm.emit_events(crm.event_draft[]) is
+    'Writes events to the outbox with gap-free numbers per stream (under the stream counter''s row lock) and wakes the servers (NOTIFY crm_events).';
+
+-- order.created: the orders one statement inserted.
+create or replace function crm.event_orders_created() returns trigger language plpgsql as $$
+begin
+    perform crm.emit_events(array(
+        select row(o.tenant_id, null, 'order.created', o.id,
+                   jsonb_build_object('order_id', o.id::text, 'customer_id', o.customer_id::text, 'status', o.status,
+                                      'staff_id', o.staff_id::text, 'ordered_at', o.ordered_at))::crm.event_draft
+          from new_orders o));
+    return null;
+end $$;
+
+-- order.status: an order moved along (orders.set_status, returns, cancellations).
+create or replace function crm.event_order_status() returns trigger language plpgsql as $$
+begin
+    perform crm.emit_events(array[row(new.tenant_id, null, 'order.status', new.id,
+        jsonb_build_object('order_id', new.id::text, 'customer_id', new.customer_id::text, 'from', old.status, 'to', new.status))::crm.event_draft]);
+    return null;
+end $$;
+
+-- case.opened: the cases one statement opened.
+create or replace function crm.event_cases_opened() returns trigger language plpgsql as $$
+begin
+    perform crm.emit_events(array(
+        select row(c.tenant_id, null, 'case.opened', c.id,
+                   jsonb_build_object('case_id', c.id::text, 'customer_id', c.customer_id::text, 'category', c.category,
+                                      'priority', c.priority, 'subject', c.subject, 'sla_due_at', c.sla_due_at,
+                                      'assigned_to', c.assigned_to::text))::crm.event_draft
+          from new_cases c));
+    return null;
+end $$;
+
+-- campaign.approval_requested / campaign.approved: a campaign's status became pending_approval
+-- (its budget and designs wait for the roles the unit named) or approved.
+create or replace function crm.event_campaign_status() returns trigger language plpgsql as $$
+begin
+    if new.status in ('pending_approval', 'approved') then
+        perform crm.emit_events(array[row(new.tenant_id, null,
+            case new.status when 'pending_approval' then 'campaign.approval_requested' else 'campaign.approved' end, new.id,
+            jsonb_build_object('campaign_id', new.id::text, 'name', new.name, 'status', new.status, 'budget', new.budget::text,
+                               'budget_approved', new.budget_approved,
+                               'missing_approvals', case when new.status = 'pending_approval'
+                                                         then to_jsonb(crm.campaign_missing_approvals(new.id)) end))::crm.event_draft]);
+    end if;
+    return null;
+end $$;
+
+-- lead.offered: to each partner offered a lead, what the partner may read of it (the lead's
+-- name, company, region, score; never a cost or margin) and when the offer expires.
+create or replace function crm.event_leads_offered() returns trigger language plpgsql as $$
+begin
+    perform crm.emit_events(array(
+        select row(o.tenant_id, o.partner_id, 'lead.offered', o.id,
+                   jsonb_build_object('lead_id', o.lead_id::text, 'name', l.name, 'company', l.company, 'region', l.region,
+                                      'score', l.score, 'offered_at', o.offered_at, 'expires_at', o.expires_at))::crm.event_draft
+          from new_offers o join crm.lead l on l.tenant_id = o.tenant_id and l.id = o.lead_id));
+    return null;
+end $$;
+
+-- call.incoming: a call recorded (calls.record), with the caller lookup for a screen-pop: the
+-- customer as customers.lookup answers it, by the caller's number, else by the call's customer.
+create or replace function crm.event_call_incoming() returns trigger language plpgsql as $$
+declare
+    v_caller json;
+begin
+    if new.phone is not null then
+        v_caller := crm.lookup_customer(new.phone);
+    end if;
+    if v_caller is null and new.customer_id is not null then
+        v_caller := json_build_object('customer', crm.get_customer(new.customer_id));
+    end if;
+    perform crm.emit_events(array[row(new.tenant_id, null, 'call.incoming', new.id,
+        jsonb_build_object('call_id', new.id::text, 'phone', new.phone, 'customer_id', new.customer_id::text, 'reason', new.reason,
+                           'abandoned', new.abandoned, 'wait_seconds', new.wait_seconds, 'started_at', new.started_at,
+                           'caller', v_caller))::crm.event_draft]);
+    return null;
+end $$;
+
+create or replace trigger event_orders_created after insert on crm.sales_order
+    referencing new table as new_orders for each statement execute function crm.event_orders_created();
+create or replace trigger event_order_status after update of status on crm.sales_order
+    for each row when (old.status is distinct from new.status) execute function crm.event_order_status();
+create or replace trigger event_cases_opened after insert on crm.service_case
+    referencing new table as new_cases for each statement execute function crm.event_cases_opened();
+create or replace trigger event_campaign_status after update of status on crm.campaign
+    for each row when (old.status is distinct from new.status) execute function crm.event_campaign_status();
+create or replace trigger event_leads_offered after insert on crm.lead_offer
+    referencing new table as new_offers for each statement execute function crm.event_leads_offered();
+create or replace trigger event_call_incoming after insert on crm.call_record
+    for each row execute function crm.event_call_incoming();
+
+-- Handed to the narrow role as the migrating superuser.
+reset role;
+alter function crm.emit_events(crm.event_draft[]) owner to crm_events;
+set local role crm_owner;
+
+grant execute on function crm.event_cursor(bigint), crm.event_json(crm.event) to crm_unit, crm_viewer, crm_partner, crm_reporter;
+grant execute on function crm.event_orders_created(), crm.event_order_status(), crm.event_cases_opened(),
+    crm.event_campaign_status(), crm.event_leads_offered(), crm.event_call_incoming() to crm_unit;
+-- Partners update lead offers (their answers), which fires no event; the catalog check of
+-- 06_least_privilege.sql counts every trigger of a table a role writes.
+grant execute on function crm.event_leads_offered() to crm_partner;
+reset role;
+grant execute on function crm.emit_events(crm.event_draft[]) to crm_unit, crm_partner, crm_events;
+grant execute on function crm.current_tenant(), crm.tenant_of_slug_setting() to crm_events;
+set local role crm_owner;
