@@ -3,6 +3,13 @@ import Logging
 import NIOCore
 
 extension RPCServer {
+    /// What the connection's writer sends: an answer (nil: a request that needs none gives its
+    /// slot back) or a server-sent event (EventOutlet).
+    enum Outgoing: Sendable {
+        case answer(ByteBuffer?)
+        case event(ByteBuffer)
+    }
+
     /// Serves one connection: reads lines, runs up to `maxInFlightPerConnection` requests at once
     /// (answers may leave out of order), and writes answers through one writer task. Reading
     /// pauses while the answers waiting for the socket exceed `maxPendingAnswerBytes` (a client
@@ -29,32 +36,44 @@ extension RPCServer {
 
         do {
             try await connection.executeThenClose { inbound, outbound in
-                let (answers, sink) = AsyncStream<ByteBuffer?>.makeStream()
+                let (outgoing, sink) = AsyncStream<Outgoing>.makeStream()
                 let slots = AsyncSemaphore(limits.maxInFlightPerConnection)
                 let budget = AnswerBudget(limit: limits.maxPendingAnswerBytes)
+                let events = EventOutlet(capacity: limits.maxQueuedEvents, allocator: allocator) { sink.yield(.event($0)) }
+                session.attach(events)
+                defer { events.close() }
                 @Sendable func emit(_ json: JSON?) {
-                    guard let json else { sink.yield(nil); return }
+                    guard let json else { sink.yield(.answer(nil)); return }
                     let line = RPCResponse.line(json, allocator: allocator)
                     budget.add(line.readableBytes)
-                    sink.yield(line)
+                    sink.yield(.answer(line))
                 }
                 try await withThrowingTaskGroup(of: Void.self) { outer in
                     outer.addTask {
-                        // The single writer: a slot is freed once its answer is handed to the socket.
-                        // After a failed write (the peer is gone) it keeps draining, so the reader
-                        // never waits for a slot that would not come back.
+                        // The single writer of answers and events: a slot is freed once its answer
+                        // is handed to the socket. After a failed write (the peer is gone) it keeps
+                        // draining, so the reader never waits for a slot that would not come back.
                         var writable = true
-                        for await buffer in answers {
-                            if let buffer, writable {
-                                do {
-                                    try await outbound.write(buffer)
-                                } catch {
-                                    writable = false
-                                    connection.channel.close(promise: nil)
-                                }
+                        for await item in outgoing {
+                            switch item {
+                            case .answer(let buffer):
+                                if let buffer, writable { writable = await write(buffer) }
+                                if let buffer { budget.remove(buffer.readableBytes) }
+                                slots.signal()
+                            case .event(let buffer):
+                                if writable { writable = await write(buffer) }
+                                events.written()
                             }
-                            if let buffer { budget.remove(buffer.readableBytes) }
-                            slots.signal()
+                        }
+                        @Sendable func write(_ buffer: ByteBuffer) async -> Bool {
+                            do {
+                                try await outbound.write(buffer)
+                                return true
+                            } catch {
+                                events.close()
+                                connection.channel.close(promise: nil)
+                                return false
+                            }
                         }
                     }
                     try await withThrowingDiscardingTaskGroup { requests in

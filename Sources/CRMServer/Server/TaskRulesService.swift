@@ -38,7 +38,7 @@ public struct TaskRulesService: Service {
     public func runOnce() async throws -> Int {
         // Time-based events announce what falls due before the next pass (SQL/repeatable/71_events_scheduled.sql).
         let horizon = "\(interval.components.seconds) seconds"
-        try await database.pool.withConnection { conn in
+        return try await database.pool.withConnection { conn in
             let units: [String] = try AdminOperations.asAdmin(conn) { c in
                 try c.query("select id::text as id from crm.tenant order by slug").map { try $0.get("id") }
             }

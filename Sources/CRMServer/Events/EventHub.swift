@@ -1,0 +1,191 @@
+public import CRMCore
+public import CRMModel
+public import CRMProtocol
+public import Foundation
+import NIOCore
+public import Logging
+import PQ
+import Synchronization
+
+/// The server's subscriptions to live events (`events.subscribe`) and the reader that feeds them.
+///
+/// Each subscription belongs to one connection (its EventOutlet) and reads as the principal that
+/// subscribed: the outbox is read through `api.events_since`, under that principal's role and
+/// unit, in a request transaction like any method's (CRMDatabase.query), so row-level security
+/// decides what each subscriber receives. Subscribers that read the same thing (same role, unit
+/// or partner, app role) form a group, read with one query per wake-up from the lowest cursor
+/// among them; each member is offered the events after its own cursor. A wake-up names the
+/// streams that have news (NOTIFY crm_events, EventService); the periodic one reads every group.
+public final class EventHub: Sendable {
+    let database: CRMDatabase
+    let logger: Logger
+    /// Events read per query, and queries per group per wake-up (then the group waits its turn).
+    let pageSize: Int
+    let pagesPerWake: Int
+
+    struct Subscriber: Sendable {
+        let token: UInt64
+        let session: Session
+        let principal: Principal
+        let outlet: EventOutlet
+        let topics: Set<String>?
+        var after: Int64
+    }
+
+    /// What decides what a subscriber may read: its database role, unit or partner, and app role.
+    struct ReadContext: Hashable {
+        let role: String
+        let tenant: UUID?
+        let partner: UUID?
+        let appRole: String
+        init(_ p: Principal) { role = p.databaseRole; tenant = p.tenantID; partner = p.partnerID; appRole = p.appRole }
+    }
+
+    private let subscribers = Mutex<[UInt64: Subscriber]>([:])
+    private let nextToken = Atomic<UInt64>(0)
+    private struct Pending { var all = false; var streams: Set<UUID> = [] }
+    private let pending = Mutex(Pending())
+    private let wakes: AsyncStream<Void>
+    private let wakeSink: AsyncStream<Void>.Continuation
+
+    public init(database: CRMDatabase, logger: Logger, pageSize: Int = 500, pagesPerWake: Int = 20) {
+        self.database = database
+        self.logger = logger
+        self.pageSize = pageSize
+        self.pagesPerWake = pagesPerWake
+        (wakes, wakeSink) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// The stream a principal reads: its partner's, else its unit's.
+    static func stream(of p: Principal) -> UUID? { p.partnerID ?? p.tenantID }
+
+    /// The event's cursor as clients see it (SQL crm.event_cursor: the paging cursor of its number).
+    static func cursor(_ seq: Int64) -> String { Paging.encode(String(seq)) }
+
+    /// Subscribes the session's connection (one subscription per connection: a new one replaces
+    /// the old) to the events after `after`, of `topics` (nil: all).
+    public func subscribe(_ session: Session, principal: Principal, topics: Set<String>?, after: Int64) throws(CRMError) {
+        guard let outlet = session.events else { throw CRMError(.invalidRequest, "events need a connection") }
+        let token = nextToken.add(1, ordering: .relaxed).newValue
+        outlet.start(at: Self.cursor(after))
+        subscribers.withLock {
+            $0[session.connectionID] = Subscriber(token: token, session: session, principal: principal, outlet: outlet,
+                                                   topics: topics, after: after)
+        }
+        wake(stream: Self.stream(of: principal))
+    }
+
+    /// Ends the session's subscription; false when it had none.
+    @discardableResult
+    public func unsubscribe(_ session: Session) -> Bool {
+        subscribers.withLock { $0.removeValue(forKey: session.connectionID) } != nil
+    }
+
+    public var subscriberCount: Int { subscribers.withLock { $0.count } }
+
+    /// Asks for a read of `stream`'s groups (nil: of every group).
+    public func wake(stream: UUID?) {
+        pending.withLock { p in
+            if let stream { p.streams.insert(stream) } else { p.all = true }
+        }
+        wakeSink.yield()
+    }
+
+    /// Reads and delivers on every wake-up until cancelled (EventService runs it).
+    func run() async {
+        for await _ in wakes {
+            if Task.isCancelled { break }
+            await pump()
+        }
+    }
+
+    func finish() { wakeSink.finish() }
+
+    /// One round: drops subscriptions whose connection closed or whose session logged out or in
+    /// as someone else, then reads each group with news.
+    func pump() async {
+        let wanted = pending.withLock { p -> Pending in
+            defer { p = Pending() }
+            return p
+        }
+        let live = subscribers.withLock { subs -> [Subscriber] in
+            subs = subs.filter { _, s in !s.outlet.isClosed && s.session.principal?.keyID == s.principal.keyID }
+            return Array(subs.values)
+        }
+        var groups: [ReadContext: [UInt64]] = [:]
+        for s in live {
+            guard let stream = Self.stream(of: s.principal), wanted.all || wanted.streams.contains(stream) else { continue }
+            groups[ReadContext(s.principal), default: []].append(s.session.connectionID)
+        }
+        // A few groups at a time: each read holds a pool connection under the group's share.
+        await withTaskGroup(of: Void.self) { tasks in
+            var running = 0
+            for members in groups.values {
+                if running >= 4 { await tasks.next(); running -= 1 }
+                tasks.addTask { await self.read(members) }
+                running += 1
+            }
+        }
+    }
+
+    /// Reads one group's new events, page by page, and offers each to the members that have not
+    /// had it. A group still behind after `pagesPerWake` pages asks for another round.
+    func read(_ members: [UInt64]) async {
+        for _ in 0..<pagesPerWake {
+            let group = subscribers.withLock { subs in members.compactMap { subs[$0] } }
+            guard let reader = group.randomElement(), let from = group.map(\.after).min() else { return }
+            let rows: [(Int64, String)]
+            do {
+                let result = try await database.query(as: reader.principal, PQQuery(
+                    unsafeSQL: "select key, json from api.events_since(\"topics\" => null, \"after\" => $1, \"lim\" => $2)",
+                    parameters: [String(from), String(pageSize)]))
+                rows = try result.map { row in (Int64(try row.get("key", as: String.self)) ?? 0, try row.get("json", as: String.self)) }
+            } catch {
+                let failure = CRMError.from(error)
+                if failure.code == .unauthenticated || failure.code == .forbidden {
+                    // The key or principal was revoked: this subscriber reads no more. (The reader is
+                    // picked at random per page, so every member of a group is checked in turn.)
+                    subscribers.withLock { subs in
+                        if subs[reader.session.connectionID]?.token == reader.token { subs[reader.session.connectionID] = nil }
+                    }
+                    continue
+                }
+                logger.warning("reading events failed; the next wake-up retries", metadata: ["error": "\(failure.message)"])
+                return
+            }
+            var reached: [UInt64: Int64] = [:]
+            for (seq, json) in rows {
+                let cursor = Self.cursor(seq)
+                var line: ByteBuffer?
+                var topic: String?
+                for s in group where (reached[s.token] ?? s.after) < seq {
+                    reached[s.token] = seq
+                    if let topics = s.topics {
+                        let t = topic ?? Self.topic(of: json)
+                        topic = t
+                        if !topics.contains(t) { continue }
+                    }
+                    let l = line ?? s.outlet.line(params: json)
+                    line = l
+                    s.outlet.offer(l, cursor: cursor)
+                }
+            }
+            subscribers.withLock { subs in
+                for s in group {
+                    guard let seq = reached[s.token], var current = subs[s.session.connectionID], current.token == s.token else { continue }
+                    current.after = max(current.after, seq)
+                    subs[s.session.connectionID] = current
+                }
+            }
+            if rows.count < pageSize { return }
+        }
+        if let first = subscribers.withLock({ subs in members.first(where: { subs[$0] != nil }).flatMap { subs[$0] } }) {
+            wake(stream: Self.stream(of: first.principal))
+        }
+    }
+
+    /// The topic of an event's JSON (read only for subscribers that chose topics).
+    static func topic(of json: String) -> String {
+        (try? JSONParser.parse(json))?["topic"]?.stringValue ?? ""
+    }
+}
