@@ -65,18 +65,21 @@ end $$;
 comment on function crm.emit_events(crm.event_draft[]) is
     'Writes events to the outbox with gap-free numbers per stream (under the stream counter''s row lock) and wakes the servers (NOTIFY crm_events).';
 
--- order.created: the orders one statement inserted.
+-- order.created: the orders one statement inserted. (orders.create inserts an order as quoted and
+-- sets its status after its lines, in the same transaction: the event names no status, and that
+-- first status change is no order.status event, see the trigger's condition below.)
 create or replace function crm.event_orders_created() returns trigger language plpgsql as $$
 begin
     perform crm.emit_events(array(
         select row(o.tenant_id, null, 'order.created', o.id,
-                   jsonb_build_object('order_id', o.id::text, 'customer_id', o.customer_id::text, 'status', o.status,
+                   jsonb_build_object('order_id', o.id::text, 'customer_id', o.customer_id::text,
                                       'staff_id', o.staff_id::text, 'ordered_at', o.ordered_at))::crm.event_draft
           from new_orders o));
     return null;
 end $$;
 
--- order.status: an order moved along (orders.set_status, returns, cancellations).
+-- order.status: an order moved along (orders.set_status, returns, cancellations), in a later
+-- transaction than the one that created it (created_at is that transaction's now()).
 create or replace function crm.event_order_status() returns trigger language plpgsql as $$
 begin
     perform crm.emit_events(array[row(new.tenant_id, null, 'order.status', new.id,
@@ -145,7 +148,8 @@ end $$;
 create or replace trigger event_orders_created after insert on crm.sales_order
     referencing new table as new_orders for each statement execute function crm.event_orders_created();
 create or replace trigger event_order_status after update of status on crm.sales_order
-    for each row when (old.status is distinct from new.status) execute function crm.event_order_status();
+    for each row when (old.status is distinct from new.status and old.created_at is distinct from now())
+    execute function crm.event_order_status();
 create or replace trigger event_cases_opened after insert on crm.service_case
     referencing new table as new_cases for each statement execute function crm.event_cases_opened();
 create or replace trigger event_campaign_status after update of status on crm.campaign
