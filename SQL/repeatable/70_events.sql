@@ -159,6 +159,16 @@ create or replace trigger event_leads_offered after insert on crm.lead_offer
 create or replace trigger event_call_incoming after insert on crm.call_record
     for each row execute function crm.event_call_incoming();
 
+-- Which of these API keys (and their principals) are still live: the server drops the event
+-- subscriptions of the others (EventHub), as crm.enter_request stops their requests.
+create or replace function crm.live_keys(p_keys uuid[]) returns setof uuid
+    language sql stable security definer set search_path = pg_catalog, crm as $$
+    select k.id from crm.api_key k join crm.principal p on p.id = k.principal_id
+     where k.id = any(p_keys) and k.revoked_at is null and p.revoked_at is null
+$$;
+comment on function crm.live_keys(uuid[]) is 'The keys of the list that are not revoked (nor their principals): for the server''s event subscriptions.';
+grant execute on function crm.live_keys(uuid[]) to crm_app;
+
 -- Handed to the narrow role as the migrating superuser.
 reset role;
 alter function crm.emit_events(crm.event_draft[]) owner to crm_events;

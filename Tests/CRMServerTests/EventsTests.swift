@@ -96,12 +96,23 @@ final class EventsTests: XCTestCase {
         XCTAssertEqual(try one.since(one.events[4]["cursor"]?.stringValue).compactMap(\.eventSeq), [6, 7])
         XCTAssertEqual(try one.since(nil, topics: ["order.status"]).compactMap(\.eventSeq), [2])
 
+        // A revoked principal's subscription ends (within about a second), like its requests.
+        try h.sql { c in
+            try c.execute(unsafeSQL: "update crm.principal set revoked_at = now() where app_role = 'viewer'")
+        }
+        try await Task.sleep(for: .milliseconds(1500))
+        try one.result("orders.create", ["customer_id": customerID, "lines": [["product_id": try XCTUnwrap(product["id"]), "quantity": "1"]]])
+        XCTAssertTrue(one.waitFor { $0.count > expected.count })
+        try await Task.sleep(for: .seconds(3))
+        _ = try viewer.call("server.ping")
+        XCTAssertEqual(viewer.topics(), ["order.created"], "nothing more for the revoked viewer")
+
         // Unsubscribed, nothing more arrives.
         XCTAssertEqual(try one.result("events.unsubscribe")["unsubscribed"], true)
         try one.result("cases.open", ["customer_id": customerID, "category": "question", "subject": "Again"])
         try await Task.sleep(for: .seconds(3))
         _ = try one.call("server.ping")
-        XCTAssertEqual(one.events.count, expected.count)
+        XCTAssertEqual(one.events.count, expected.count + 1)
 
         // Operators have no stream; rpc.discover describes the notification.
         let admin = EventClient(try h.loggedIn(.admin))

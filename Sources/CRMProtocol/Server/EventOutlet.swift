@@ -37,8 +37,8 @@ public final class EventOutlet: Sendable {
     private let deliver: @Sendable (ByteBuffer) -> Void
     private let allocator: ByteBufferAllocator
 
-    /// `deliver` hands a line to the connection's writer, which calls `written()` once it is on
-    /// the socket's way.
+    /// `deliver` hands a line to the connection's writer (without blocking: it is called under
+    /// the outlet's lock), which calls `written()` once it is on the socket's way.
     init(capacity: Int, allocator: ByteBufferAllocator, deliver: @escaping @Sendable (ByteBuffer) -> Void) {
         self.capacity = max(1, capacity)
         self.allocator = allocator
@@ -63,7 +63,9 @@ public final class EventOutlet: Sendable {
     /// subscription are offered by one task at a time, in cursor order.
     @discardableResult
     public func offer(_ line: ByteBuffer, cursor: String) -> Offer {
-        let outcome = state.withLock { s -> Offer in
+        // Handed to the writer under the lock, so that a gap (written()) and the events after it
+        // reach the writer in the order they were decided.
+        state.withLock { s -> Offer in
             if s.closed { return .closed }
             if s.gapAfter != nil { return .dropped }
             if s.queued >= capacity {
@@ -72,24 +74,21 @@ public final class EventOutlet: Sendable {
             }
             s.queued += 1
             s.lastCursor = cursor
+            deliver(line)
             return .queued
         }
-        if outcome == .queued { deliver(line) }
-        return outcome
     }
 
     /// Called by the writer after each event line: when the queue has drained after a drop, the gap goes out.
     func written() {
-        let gap = state.withLock { s -> String? in
+        state.withLock { s in
             s.queued -= 1
-            guard s.queued == 0, let after = s.gapAfter, !s.closed else { return nil }
+            guard s.queued == 0, let after = s.gapAfter, !s.closed else { return }
             s.gapAfter = nil
             s.queued = 1
-            return after
+            let params: JSON = ["topic": "gap", "cursor": .string(after)]
+            deliver(line(params: params.serialized))
         }
-        guard let gap else { return }
-        let params: JSON = ["topic": "gap", "cursor": .string(gap)]
-        deliver(line(params: params.serialized))
     }
 
     /// The connection ended: nothing more is queued, and the application drops the subscription.

@@ -42,6 +42,7 @@ public final class EventHub: Sendable {
     }
 
     private let subscribers = Mutex<[UInt64: Subscriber]>([:])
+    private let keysCheckedAt = Mutex<ContinuousClock.Instant?>(nil)
     private let nextToken = Atomic<UInt64>(0)
     private struct Pending { var all = false; var streams: Set<UUID> = [] }
     private let pending = Mutex(Pending())
@@ -108,6 +109,7 @@ public final class EventHub: Sendable {
             defer { p = Pending() }
             return p
         }
+        await dropRevokedKeys()
         let live = subscribers.withLock { subs -> [Subscriber] in
             subs = subs.filter { _, s in !s.outlet.isClosed && s.session.principal?.keyID == s.principal.keyID }
             return Array(subs.values)
@@ -128,6 +130,28 @@ public final class EventHub: Sendable {
         }
     }
 
+    /// At most once a second, one query for every subscriber's key: a subscription whose key or
+    /// principal was revoked ends (as the next request with that key would fail).
+    func dropRevokedKeys() async {
+        let now = ContinuousClock.now
+        guard keysCheckedAt.withLock({ last in
+            if let l = last, now - l < .seconds(1) { return false }
+            last = now
+            return true
+        }) else { return }
+        let keys = Array(Set(subscribers.withLock { $0.values.map(\.principal.keyID) }))
+        guard !keys.isEmpty else { return }
+        let text = "{" + keys.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        do {
+            let live = try await database.runUnscoped { conn in
+                Set(try conn.query("select crm.live_keys(\(text)::uuid[])::text as id").map { UUID(uuidString: try $0.get("id", as: String.self)) })
+            }
+            subscribers.withLock { subs in subs = subs.filter { _, s in live.contains(s.principal.keyID) } }
+        } catch {
+            logger.debug("checking the subscribers' keys failed; the next wake-up retries", metadata: ["error": "\(error)"])
+        }
+    }
+
     /// Reads one group's new events, page by page, and offers each to the members that have not
     /// had it. A group still behind after `pagesPerWake` pages asks for another round.
     func read(_ members: [UInt64]) async {
@@ -143,8 +167,8 @@ public final class EventHub: Sendable {
             } catch {
                 let failure = CRMError.from(error)
                 if failure.code == .unauthenticated || failure.code == .forbidden {
-                    // The key or principal was revoked: this subscriber reads no more. (The reader is
-                    // picked at random per page, so every member of a group is checked in turn.)
+                    // The reader's key or principal was revoked: it reads no more (dropRevokedKeys
+                    // catches the group's other members).
                     subscribers.withLock { subs in
                         if subs[reader.session.connectionID]?.token == reader.token { subs[reader.session.connectionID] = nil }
                     }
