@@ -14,18 +14,20 @@ declare
     v_tenant uuid := crm.current_tenant();
     v_topics text[] := case when jsonb_typeof(events_since.topics) = 'array'
                             then array(select jsonb_array_elements_text(events_since.topics)) end;
+    v_slug text;
 begin
     if v_partner is not null then
         return query
-        select e.seq::text, crm.event_json(e)::text
+        select e.seq::text, crm.event_json(e, (select t.slug from crm.tenant t where t.id = e.tenant_id))::text
           from crm.event e
          where e.stream_id = v_partner and e.partner_id = v_partner and e.seq > after
            and (v_topics is null or e.topic = any(v_topics))
          order by e.seq
          limit lim;
     else
+        -- The unit's slug once, not per event.
         return query
-        select e.seq::text, crm.event_json(e)::text
+        select e.seq::text, crm.event_json(e, v_slug)::text
           from crm.event e
          where e.tenant_id = v_tenant and e.stream_id = v_tenant and e.seq > after
            and (v_topics is null or e.topic = any(v_topics))

@@ -26,10 +26,11 @@ comment on function crm.event_cursor(bigint) is
     'The opaque cursor of an event (its number in its stream, as events.since''s paging cursor).';
 
 -- An event as a client receives it: the params of the `event` notification, and an item of events.since.
-create or replace function crm.event_json(e crm.event) returns json language sql stable
-    return json_build_object('topic', e.topic, 'cursor', crm.event_cursor(e.seq), 'at', e.at,
-                             'unit', (select t.slug from crm.tenant t where t.id = e.tenant_id), 'data', e.data);
-comment on function crm.event_json(crm.event) is 'An event as a client receives it: topic, cursor, at, unit (slug) and data.';
+-- (The unit's slug is the caller's: a unit's reader looks it up once, not per event.)
+drop function if exists crm.event_json(crm.event);
+create or replace function crm.event_json(e crm.event, p_unit text) returns json language sql immutable
+    return json_build_object('topic', e.topic, 'cursor', crm.event_cursor(e.seq), 'at', e.at, 'unit', p_unit, 'data', e.data);
+comment on function crm.event_json(crm.event, text) is 'An event as a client receives it: topic, cursor, at, unit (the slug given) and data.';
 
 -- Writes events: per stream (ascending, so two writers of the same streams take the counters
 -- in the same order), take the next numbers under the counter row's lock (see 0046 for why),
@@ -174,7 +175,7 @@ reset role;
 alter function crm.emit_events(crm.event_draft[]) owner to crm_events;
 set local role crm_owner;
 
-grant execute on function crm.event_cursor(bigint), crm.event_json(crm.event) to crm_unit, crm_viewer, crm_partner, crm_reporter;
+grant execute on function crm.event_cursor(bigint), crm.event_json(crm.event, text) to crm_unit, crm_viewer, crm_partner, crm_reporter;
 grant execute on function crm.event_orders_created(), crm.event_order_status(), crm.event_cases_opened(),
     crm.event_campaign_status(), crm.event_leads_offered(), crm.event_call_incoming() to crm_unit;
 -- Partners update lead offers (their answers), which fires no event; the catalog check of
