@@ -26,6 +26,7 @@ begin
          limit lim;
     else
         -- The unit's slug once, not per event.
+        select t.slug into v_slug from crm.tenant t where t.id = v_tenant;
         return query
         select e.seq::text, crm.event_json(e, v_slug)::text
           from crm.event e

@@ -4,7 +4,7 @@
 -- and a partner only those addressed to it by a unit that grants it; nobody but the writer
 -- writes the outbox; time-based events are emitted once; the purge keeps the retention.
 begin;
-select plan(31);
+select plan(32);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000060a1', 'ev-a', 'A'), ('00000000-0000-0000-0000-0000000060b1', 'ev-b', 'B');
@@ -91,6 +91,7 @@ select is((select count(*)::int from api.events_since(null, 7, 50)), 3, 'events.
 select is((select array_agg(key order by key::int) from api.events_since('["order.status"]', 0, 50)), array['5', '6', '7', '8'],
           'events.since of one topic');
 select is((select json::json->>'cursor' from api.events_since(null, 9, 1)), 'MTA', 'the cursor of event 10 is the paging cursor of "10"');
+select is((select array_agg(distinct json::json->>'unit') from api.events_since(null, 0, 50)), array['ev-a'], 'each event names the unit''s slug');
 select throws_ok($$insert into crm.event (tenant_id, stream_id, seq, topic) values
                    ('00000000-0000-0000-0000-0000000060a1', '00000000-0000-0000-0000-0000000060a1', 99, 'order.created')$$,
     '42501', null, 'a unit cannot write its outbox directly');

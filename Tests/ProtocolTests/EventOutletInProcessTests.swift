@@ -10,23 +10,29 @@ import XCTest
 /// that does not read holds at most the bound of the server's memory.
 final class EventOutletInProcessTests: XCTestCase {
     func testAFullQueueDropsThenSendsOneGapWithTheCursorToResumeFrom() throws {
-        let lines = Mutex<[String]>([])
-        let outlet = EventOutlet(capacity: 3, allocator: ByteBufferAllocator()) { buffer in
-            lines.withLock { $0.append(String(buffer: buffer)) }
+        let signals = Mutex(0)
+        let outlet = EventOutlet(capacity: 3, allocator: ByteBufferAllocator()) { signals.withLock { $0 += 1 } }
+        var written: [String] = []
+        func drain() -> Int {
+            let lines = outlet.take()
+            written += lines.map { String(buffer: $0) }
+            return lines.count
         }
         outlet.start(at: "c0")
         let offers = (1...5).map { i in outlet.offer(outlet.line(params: #"{"topic":"t","cursor":"c\#(i)"}"#), cursor: "c\(i)") }
         XCTAssertEqual(offers, [.queued, .queued, .queued, .dropped, .dropped])
         XCTAssertEqual(outlet.queuedCount, 3)
-        outlet.written()
+        XCTAssertEqual(signals.withLock { $0 }, 1, "the writer is told once for the three")
+        XCTAssertEqual(drain(), 3)
         XCTAssertEqual(outlet.offer(outlet.line(params: "{}"), cursor: "c6"), .dropped, "no new event before the gap went out")
-        outlet.written()
-        outlet.written()
-        let all = lines.withLock { $0 }
-        XCTAssertEqual(all.count, 4, "three events and the gap")
-        XCTAssertEqual(all.last, #"{"jsonrpc":"2.0","method":"event","params":{"topic":"gap","cursor":"c3"}}"# + "\n",
+        outlet.written(2)
+        XCTAssertEqual(outlet.take().count, 0, "no gap while one event is still on its way")
+        outlet.written(1)
+        XCTAssertEqual(drain(), 1, "then the gap")
+        XCTAssertEqual(written.count, 4, "three events and the gap")
+        XCTAssertEqual(written.last, #"{"jsonrpc":"2.0","method":"event","params":{"topic":"gap","cursor":"c3"}}"# + "\n",
                        "resume after the last event queued")
-        outlet.written()
+        outlet.written(1)
         XCTAssertEqual(outlet.offer(outlet.line(params: "{}"), cursor: "c7"), .queued, "after the gap, events flow again")
         outlet.close()
         XCTAssertEqual(outlet.offer(outlet.line(params: "{}"), cursor: "c8"), .closed)

@@ -25,7 +25,12 @@ public final class EventOutlet: Sendable {
     }
 
     private struct State {
+        /// Events (and a gap) handed to the outlet and not yet written: the bound applies to it.
         var queued = 0
+        /// Lines the writer has not taken yet (at most `queued` of them).
+        var lines: [ByteBuffer] = []
+        /// The writer was told there are lines to take, and has not taken them yet.
+        var signalled = false
         /// The cursor of the last event queued (or where the subscription started).
         var lastCursor = ""
         /// Events were dropped after this cursor: a gap is due once the queue has drained.
@@ -34,15 +39,18 @@ public final class EventOutlet: Sendable {
     }
 
     private let state = Mutex(State())
-    private let deliver: @Sendable (ByteBuffer) -> Void
+    private let signal: @Sendable () -> Void
     private let allocator: ByteBufferAllocator
 
-    /// `deliver` hands a line to the connection's writer (without blocking: it is called under
-    /// the outlet's lock), which calls `written()` once it is on the socket's way.
-    init(capacity: Int, allocator: ByteBufferAllocator, deliver: @escaping @Sendable (ByteBuffer) -> Void) {
+    /// `signal` tells the connection's writer there are lines to `take()` (it is called under the
+    /// outlet's lock, so it must not block, and at most once until the writer takes them); the
+    /// writer calls `written(_:)` once they are on the socket's way. The writer takes every line
+    /// waiting at once and writes them with one flush: a subscriber of a busy unit costs one
+    /// write per batch, not per event.
+    init(capacity: Int, allocator: ByteBufferAllocator, signal: @escaping @Sendable () -> Void) {
         self.capacity = max(1, capacity)
         self.allocator = allocator
-        self.deliver = deliver
+        self.signal = signal
     }
 
     /// A notification line for `params` (a JSON object's text): `{"jsonrpc":"2.0","method":"event","params":…}\n`.
@@ -63,8 +71,6 @@ public final class EventOutlet: Sendable {
     /// subscription are offered by one task at a time, in cursor order.
     @discardableResult
     public func offer(_ line: ByteBuffer, cursor: String) -> Offer {
-        // Handed to the writer under the lock, so that a gap (written()) and the events after it
-        // reach the writer in the order they were decided.
         state.withLock { s -> Offer in
             if s.closed { return .closed }
             if s.gapAfter != nil { return .dropped }
@@ -74,20 +80,38 @@ public final class EventOutlet: Sendable {
             }
             s.queued += 1
             s.lastCursor = cursor
-            deliver(line)
+            append(line, &s)
             return .queued
         }
     }
 
-    /// Called by the writer after each event line: when the queue has drained after a drop, the gap goes out.
-    func written() {
+    private func append(_ line: ByteBuffer, _ s: inout State) {
+        s.lines.append(line)
+        if !s.signalled {
+            s.signalled = true
+            signal()
+        }
+    }
+
+    /// The writer takes every line waiting, in order.
+    func take() -> [ByteBuffer] {
         state.withLock { s in
-            s.queued -= 1
+            s.signalled = false
+            defer { s.lines = [] }
+            return s.lines
+        }
+    }
+
+    /// Called by the writer after writing `count` lines it took: when the queue has drained after
+    /// a drop, the gap goes out (under the lock, so no later event overtakes it).
+    func written(_ count: Int) {
+        state.withLock { s in
+            s.queued -= count
             guard s.queued == 0, let after = s.gapAfter, !s.closed else { return }
             s.gapAfter = nil
             s.queued = 1
             let params: JSON = ["topic": "gap", "cursor": .string(after)]
-            deliver(line(params: params.serialized))
+            append(line(params: params.serialized), &s)
         }
     }
 

@@ -4,10 +4,10 @@ import NIOCore
 
 extension RPCServer {
     /// What the connection's writer sends: an answer (nil: a request that needs none gives its
-    /// slot back) or a server-sent event (EventOutlet).
+    /// slot back) or server-sent events waiting in the connection's EventOutlet.
     enum Outgoing: Sendable {
         case answer(ByteBuffer?)
-        case event(ByteBuffer)
+        case events
     }
 
     /// Serves one connection: reads lines, runs up to `maxInFlightPerConnection` requests at once
@@ -39,7 +39,7 @@ extension RPCServer {
                 let (outgoing, sink) = AsyncStream<Outgoing>.makeStream()
                 let slots = AsyncSemaphore(limits.maxInFlightPerConnection)
                 let budget = AnswerBudget(limit: limits.maxPendingAnswerBytes)
-                let events = EventOutlet(capacity: limits.maxQueuedEvents, allocator: allocator) { sink.yield(.event($0)) }
+                let events = EventOutlet(capacity: limits.maxQueuedEvents, allocator: allocator) { sink.yield(.events) }
                 session.attach(events)
                 defer { events.close() }
                 @Sendable func emit(_ json: JSON?) {
@@ -57,17 +57,18 @@ extension RPCServer {
                         for await item in outgoing {
                             switch item {
                             case .answer(let buffer):
-                                if let buffer, writable { writable = await write(buffer) }
+                                if let buffer, writable { writable = await write(CollectionOfOne(buffer)) }
                                 if let buffer { budget.remove(buffer.readableBytes) }
                                 slots.signal()
-                            case .event(let buffer):
-                                if writable { writable = await write(buffer) }
-                                events.written()
+                            case .events:
+                                let lines = events.take()
+                                if writable { writable = await write(lines) }
+                                events.written(lines.count)
                             }
                         }
-                        @Sendable func write(_ buffer: ByteBuffer) async -> Bool {
+                        @Sendable func write(_ buffers: some Sequence<ByteBuffer>) async -> Bool {
                             do {
-                                try await outbound.write(buffer)
+                                try await outbound.write(contentsOf: buffers)
                                 return true
                             } catch {
                                 events.close()
