@@ -117,9 +117,11 @@ final class EventFanOut: @unchecked Sendable {
                 guard n > 0 else { fds[i].fd = -1; continue }
                 pending[i].append(contentsOf: buffer[..<n])
                 let now = Date().timeIntervalSince1970
-                while let nl = pending[i].firstIndex(of: 10) {
-                    let line = Array(pending[i][..<nl])
-                    pending[i].removeSubrange(...nl)
+                // Lines are cut out by index and the consumed bytes removed once per read.
+                var start = pending[i].startIndex
+                while let nl = pending[i][start...].firstIndex(of: 10) {
+                    let line = pending[i][start..<nl]
+                    start = nl + 1
                     guard line.firstRange(of: marker) != nil else { continue }
                     if line.firstRange(of: gapKey) != nil { local.gaps += 1; continue }
                     local.delivered += 1
@@ -127,6 +129,7 @@ final class EventFanOut: @unchecked Sendable {
                         local.latencies.record(UInt64(max(0, (now - at) * 1_000_000)))
                     }
                 }
+                pending[i].removeSubrange(..<start)
             }
             state.withLock { s in
                 s.delivered += local.delivered
