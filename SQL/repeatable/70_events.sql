@@ -170,9 +170,20 @@ $$;
 comment on function crm.live_keys(uuid[]) is 'The keys of the list that are not revoked (nor their principals): for the server''s event subscriptions.';
 grant execute on function crm.live_keys(uuid[]) to crm_app;
 
+-- The last number of each of these streams: the server's periodic sweep reads only the
+-- subscribers whose cursor is behind their stream's (one query, not one per unit). Security
+-- definer (crm_events), executable by the login role only: numbers, no event.
+create or replace function crm.event_stream_heads(p_streams uuid[]) returns table (stream_id uuid, last_seq bigint)
+    language sql stable security definer set search_path = pg_catalog, crm as $$
+    select s.stream_id, s.last_seq from crm.event_stream s where s.stream_id = any(p_streams)
+$$;
+comment on function crm.event_stream_heads(uuid[]) is 'The last event number of each stream of the list (for the server''s sweep of its subscriptions).';
+
 -- Handed to the narrow role as the migrating superuser.
 reset role;
 alter function crm.emit_events(crm.event_draft[]) owner to crm_events;
+alter function crm.event_stream_heads(uuid[]) owner to crm_events;
+grant execute on function crm.event_stream_heads(uuid[]) to crm_app;
 set local role crm_owner;
 
 grant execute on function crm.event_cursor(bigint), crm.event_json(crm.event, text) to crm_unit, crm_viewer, crm_partner, crm_reporter;

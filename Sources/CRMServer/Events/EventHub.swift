@@ -15,7 +15,8 @@ import Synchronization
 /// decides what each subscriber receives. Subscribers that read the same thing (same role, unit
 /// or partner, app role) form a group, read with one query per wake-up from the lowest cursor
 /// among them; each member is offered the events after its own cursor. A wake-up names the
-/// streams that have news (NOTIFY crm_events, EventService); the periodic one reads every group.
+/// streams that have news (NOTIFY crm_events, EventService); the periodic sweep reads the groups
+/// whose stream has moved past a member's cursor (one query for the heads of every stream).
 public final class EventHub: Sendable {
     let database: CRMDatabase
     let logger: Logger
@@ -114,9 +115,16 @@ public final class EventHub: Sendable {
             subs = subs.filter { _, s in !s.outlet.isClosed && s.session.principal?.keyID == s.principal.keyID }
             return Array(subs.values)
         }
+        // A sweep reads only the groups whose stream has moved past some member's cursor.
+        let heads = wanted.all ? await streamHeads(Set(live.compactMap { Self.stream(of: $0.principal) })) : nil
         var groups: [ReadContext: [UInt64]] = [:]
         for s in live {
-            guard let stream = Self.stream(of: s.principal), wanted.all || wanted.streams.contains(stream) else { continue }
+            guard let stream = Self.stream(of: s.principal) else { continue }
+            if let heads {
+                guard wanted.streams.contains(stream) || (heads[stream] ?? 0) > s.after else { continue }
+            } else {
+                guard wanted.streams.contains(stream) else { continue }
+            }
             groups[ReadContext(s.principal), default: []].append(s.session.connectionID)
         }
         // A few groups at a time: each read holds a pool connection under the group's share.
@@ -127,6 +135,25 @@ public final class EventHub: Sendable {
                 tasks.addTask { await self.read(members) }
                 running += 1
             }
+        }
+    }
+
+    /// The last number of each stream, in one query as the server's login role (nil on failure:
+    /// then every group is read).
+    func streamHeads(_ streams: Set<UUID>) async -> [UUID: Int64]? {
+        guard !streams.isEmpty else { return [:] }
+        let text = "{" + streams.map { $0.uuidString.lowercased() }.joined(separator: ",") + "}"
+        do {
+            return try await database.runUnscoped { conn in
+                var heads: [UUID: Int64] = [:]
+                for row in try conn.query("select stream_id::text as s, last_seq from crm.event_stream_heads(\(text)::uuid[])") {
+                    if let id = UUID(uuidString: try row.get("s", as: String.self)) { heads[id] = try row.get("last_seq", as: Int64.self) }
+                }
+                return heads
+            }
+        } catch {
+            logger.debug("reading the streams' heads failed", metadata: ["error": "\(error)"])
+            return nil
         }
     }
 
