@@ -30,7 +30,7 @@ struct EventsCommand: ParsableCommand {
             return text.split(separator: "\n").compactMap { Int64($0) }
         }
         let fanOut = try EventFanOut(host: host, port: port, key: key, count: subscribers)
-        let readers = fanOut.startReading(threads: min(8, max(1, subscribers / 128)))
+        let readers = fanOut.startReading(threads: min(8, max(2, subscribers / 64)))
         let scenario = Scenario(kind: .order, customers: 1, customerIDs: try ids(customerIds), productIDs: try ids(productIds))
         let before = fanOut.delivered
         let started = Date()
