@@ -127,7 +127,7 @@ public final class EventHub: Sendable {
             }
             groups[ReadContext(s.principal), default: []].append(s.session.connectionID)
         }
-        // A few groups at a time: each read holds a pool connection under the group's share.
+        // A few groups at a time: each read holds a pool connection while it runs.
         await withTaskGroup(of: Void.self) { tasks in
             var running = 0
             for members in groups.values {
