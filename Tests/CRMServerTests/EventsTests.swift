@@ -114,6 +114,11 @@ final class EventsTests: XCTestCase {
         _ = try one.call("server.ping")
         XCTAssertEqual(one.events.count, expected.count + 1)
 
+        // Retention is a unit setting, checked.
+        XCTAssertEqual(try one.result("settings.update", ["event_retention_days": 3])["event_retention_days"], 3)
+        XCTAssertEqual(try one.call("settings.update", ["event_retention_days": 0]).errorCode, -32602)
+        XCTAssertEqual(try one.result("settings.get")["event_retention_days"], 3)
+
         // Operators have no stream; rpc.discover describes the notification.
         let admin = EventClient(try h.loggedIn(.admin))
         XCTAssertEqual(try admin.call("events.subscribe").errorCode, -32003)

@@ -33,6 +33,7 @@ enum SettingsMethods {
                   "inputs of reports.crm_roi: costs per customer and the success rate (0-1)"),
         ParamSpec("deal_conflict_days", .integer(min: 0, max: Int64(Int32.max)), "window in which a second partner's deal for the same prospect is a conflict"),
         ParamSpec("lead_offer_hours", .integer(min: 0, max: Int64(Int32.max)), "hours a partner has to answer a lead offer"),
+        ParamSpec("event_retention_days", .integer(min: 0, max: Int64(Int32.max)), "days the unit's live events are kept for events.since (1-365)"),
     ]
 
     static func all() -> [RPCMethod] {
