@@ -11,7 +11,7 @@ import XCTest
 final class EventOutletInProcessTests: XCTestCase {
     func testAFullQueueDropsThenSendsOneGapWithTheCursorToResumeFrom() throws {
         let signals = Mutex(0)
-        let outlet = EventOutlet(capacity: 3, allocator: ByteBufferAllocator()) { signals.withLock { $0 += 1 } }
+        let outlet = EventOutlet(capacity: 3, allocator: ByteBufferAllocator()) { _ in signals.withLock { $0 += 1 } }
         var written: [String] = []
         func drain() -> Int {
             let lines = outlet.take()

@@ -2,12 +2,13 @@ public import NIOCore
 import Synchronization
 
 /// A connection's queue of server-sent events: JSON-RPC notifications with method `event`, written
-/// by the connection's one writer between its answers (RPCServer+Connection.swift). The
-/// application offers events to it (`offer`); it never holds more than `capacity` of them.
+/// to the connection's socket on its event loop (`flush(to:)`), between its answers
+/// (RPCServer+Connection.swift). The application offers events to it (`offer`); it never holds
+/// more than `capacity` of them, counting those the socket has not taken yet.
 ///
 /// Backpressure: a client that stops reading stops the writer, so events stay queued; once
 /// `capacity` are queued, further events are dropped and the outlet remembers the cursor of the
-/// last event it queued. When the writer has handed every queued event to the socket, it sends
+/// last event it queued. When the socket has taken every queued event, the outlet sends
 /// one `gap` notification (`{"topic": "gap", "cursor": <that cursor>}`): the client calls
 /// `events.since` with it for what it missed, then carries on with the live events (which may
 /// repeat some it fetched: at least once, deduplicated by cursor). Memory stays at most
@@ -39,15 +40,15 @@ public final class EventOutlet: Sendable {
     }
 
     private let state = Mutex(State())
-    private let signal: @Sendable () -> Void
+    private let signal: @Sendable (EventOutlet) -> Void
     private let allocator: ByteBufferAllocator
 
     /// `signal` tells the connection's writer there are lines to `take()` (it is called under the
     /// outlet's lock, so it must not block, and at most once until the writer takes them); the
     /// writer calls `written(_:)` once they are on the socket's way. The writer takes every line
-    /// waiting at once and writes them with one flush: a subscriber of a busy unit costs one
-    /// write per batch, not per event.
-    init(capacity: Int, allocator: ByteBufferAllocator, signal: @escaping @Sendable () -> Void) {
+    /// waiting at once and writes them with one flush (`flush(to:)`): a subscriber of a busy unit
+    /// costs one write per batch, not per event.
+    init(capacity: Int, allocator: ByteBufferAllocator, signal: @escaping @Sendable (EventOutlet) -> Void) {
         self.capacity = max(1, capacity)
         self.allocator = allocator
         self.signal = signal
@@ -89,7 +90,7 @@ public final class EventOutlet: Sendable {
         s.lines.append(line)
         if !s.signalled {
             s.signalled = true
-            signal()
+            signal(self)
         }
     }
 
@@ -112,6 +113,24 @@ public final class EventOutlet: Sendable {
             s.queued = 1
             let params: JSON = ["topic": "gap", "cursor": .string(after)]
             append(line(params: params.serialized), &s)
+        }
+    }
+
+    /// Writes every line waiting to `channel` with one flush (on its event loop); once the socket
+    /// has taken them, they leave the queue. A failed write (the peer is gone) closes the outlet.
+    func flush(to channel: any Channel) {
+        let lines = take()
+        guard let last = lines.indices.last else { return }
+        let done = channel.eventLoop.makePromise(of: Void.self)
+        for (i, line) in lines.enumerated() {
+            channel.write(line, promise: i == last ? done : nil)
+        }
+        channel.flush()
+        done.futureResult.whenComplete { result in
+            switch result {
+            case .success: self.written(lines.count)
+            case .failure: self.close()
+            }
         }
     }
 

@@ -3,13 +3,6 @@ import Logging
 import NIOCore
 
 extension RPCServer {
-    /// What the connection's writer sends: an answer (nil: a request that needs none gives its
-    /// slot back) or server-sent events waiting in the connection's EventOutlet.
-    enum Outgoing: Sendable {
-        case answer(ByteBuffer?)
-        case events
-    }
-
     /// Serves one connection: reads lines, runs up to `maxInFlightPerConnection` requests at once
     /// (answers may leave out of order), and writes answers through one writer task. Reading
     /// pauses while the answers waiting for the socket exceed `maxPendingAnswerBytes` (a client
@@ -36,45 +29,41 @@ extension RPCServer {
 
         do {
             try await connection.executeThenClose { inbound, outbound in
-                let (outgoing, sink) = AsyncStream<Outgoing>.makeStream()
+                let (answers, sink) = AsyncStream<ByteBuffer?>.makeStream()
                 let slots = AsyncSemaphore(limits.maxInFlightPerConnection)
                 let budget = AnswerBudget(limit: limits.maxPendingAnswerBytes)
-                let events = EventOutlet(capacity: limits.maxQueuedEvents, allocator: allocator) { sink.yield(.events) }
+                // Server-sent events go to the socket on the channel's event loop, beside the
+                // answers' writer task: a unit's event reaching a thousand subscribers costs a
+                // thousand small jobs on the event loops, not a thousand task wake-ups.
+                let channel = connection.channel
+                let events = EventOutlet(capacity: limits.maxQueuedEvents, allocator: allocator) { outlet in
+                    channel.eventLoop.execute { outlet.flush(to: channel) }
+                }
                 session.attach(events)
                 defer { events.close() }
                 @Sendable func emit(_ json: JSON?) {
-                    guard let json else { sink.yield(.answer(nil)); return }
+                    guard let json else { sink.yield(nil); return }
                     let line = RPCResponse.line(json, allocator: allocator)
                     budget.add(line.readableBytes)
-                    sink.yield(.answer(line))
+                    sink.yield(line)
                 }
                 try await withThrowingTaskGroup(of: Void.self) { outer in
                     outer.addTask {
-                        // The single writer of answers and events: a slot is freed once its answer
-                        // is handed to the socket. After a failed write (the peer is gone) it keeps
-                        // draining, so the reader never waits for a slot that would not come back.
+                        // The single writer of answers: a slot is freed once its answer is handed
+                        // to the socket. After a failed write (the peer is gone) it keeps draining,
+                        // so the reader never waits for a slot that would not come back.
                         var writable = true
-                        for await item in outgoing {
-                            switch item {
-                            case .answer(let buffer):
-                                if let buffer, writable { writable = await write(CollectionOfOne(buffer)) }
-                                if let buffer { budget.remove(buffer.readableBytes) }
-                                slots.signal()
-                            case .events:
-                                let lines = events.take()
-                                if writable { writable = await write(lines) }
-                                events.written(lines.count)
+                        for await buffer in answers {
+                            if let buffer, writable {
+                                do {
+                                    try await outbound.write(buffer)
+                                } catch {
+                                    writable = false
+                                    connection.channel.close(promise: nil)
+                                }
                             }
-                        }
-                        @Sendable func write(_ buffers: some Sequence<ByteBuffer>) async -> Bool {
-                            do {
-                                try await outbound.write(contentsOf: buffers)
-                                return true
-                            } catch {
-                                events.close()
-                                connection.channel.close(promise: nil)
-                                return false
-                            }
+                            if let buffer { budget.remove(buffer.readableBytes) }
+                            slots.signal()
                         }
                     }
                     try await withThrowingDiscardingTaskGroup { requests in
