@@ -117,16 +117,23 @@ final class EventFanOut: @unchecked Sendable {
                 guard n > 0 else { fds[i].fd = -1; continue }
                 pending[i].append(contentsOf: buffer[..<n])
                 let now = Date().timeIntervalSince1970
-                // Lines are cut out by index and the consumed bytes removed once per read.
-                var start = pending[i].startIndex
-                while let nl = pending[i][start...].firstIndex(of: 10) {
-                    let line = pending[i][start..<nl]
-                    start = nl + 1
-                    guard line.firstRange(of: marker) != nil else { continue }
-                    if line.firstRange(of: gapKey) != nil { local.gaps += 1; continue }
-                    local.delivered += 1
-                    if let r = line.firstRange(of: atKey) ?? line.firstRange(of: atKeyCompact), let at = parseTimestamp(line[r.upperBound...]) {
-                        local.latencies.record(UInt64(max(0, (now - at) * 1_000_000)))
+                // Lines are cut out by index and the consumed bytes removed once per read; the
+                // searches are memchr/memmem (the generic collection algorithms cost more than the
+                // server's side of a delivery).
+                var start = 0
+                pending[i].withUnsafeBytes { raw in
+                    let base = raw.baseAddress!
+                    while start < raw.count, let nlPointer = memchr(base + start, 10, raw.count - start) {
+                        let nl = base.distance(to: UnsafeRawPointer(nlPointer))
+                        let line = UnsafeRawBufferPointer(start: base + start, count: nl - start)
+                        start = nl + 1
+                        guard find(marker, in: line) != nil else { continue }
+                        if find(gapKey, in: line) != nil { local.gaps += 1; continue }
+                        local.delivered += 1
+                        if let r = find(atKey, in: line) ?? find(atKeyCompact, in: line),
+                           let at = parseTimestamp(ArraySlice(line[r...].prefix(40))) {
+                            local.latencies.record(UInt64(max(0, (now - at) * 1_000_000)))
+                        }
                     }
                 }
                 pending[i].removeSubrange(..<start)
@@ -137,6 +144,21 @@ final class EventFanOut: @unchecked Sendable {
                 s.latencies.add(local.latencies)
             }
         }
+    }
+}
+
+/// Where `needle` ends in `haystack` (the index just after it), or nil.
+func find(_ needle: [UInt8], in haystack: UnsafeRawBufferPointer) -> Int? {
+    guard let first = needle.first, haystack.count >= needle.count, let base = haystack.baseAddress else { return nil }
+    return needle.withUnsafeBytes { n -> Int? in
+        var from = 0
+        let last = haystack.count - needle.count
+        while from <= last, let hit = memchr(base + from, Int32(first), last - from + 1) {
+            let at = base.distance(to: UnsafeRawPointer(hit))
+            if memcmp(base + at, n.baseAddress!, needle.count) == 0 { return at + needle.count }
+            from = at + 1
+        }
+        return nil
     }
 }
 
