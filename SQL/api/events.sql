@@ -4,8 +4,8 @@
 -- server's subscribers read through the same function under each subscriber's own role and unit.
 set local role crm_owner;
 
--- events.since: the caller's events after a cursor (by number, oldest first), optionally of some
--- topics only. The key of each row is the event's number: its cursor (crm.event_cursor) is the
+-- events.since: the caller's numbered events after a cursor (by number, oldest first), optionally
+-- of some topics only (an event is numbered once committed: crm.stamp_events). The key of each row is the event's number: its cursor (crm.event_cursor) is the
 -- paging cursor of what comes after it.
 create or replace function api.events_since(topics jsonb, after bigint, lim int) returns table (key text, json text)
     language plpgsql stable as $$
@@ -32,7 +32,7 @@ begin
           from crm.event e
          where e.tenant_id = v_tenant and e.stream_id = v_tenant and e.seq > after
            and (v_topics is null or e.topic = any(v_topics))
-         order by e.tenant_id, e.stream_id, e.seq
+         order by e.stream_id, e.seq
          limit lim;
     end if;
 end $$;

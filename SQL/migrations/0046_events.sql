@@ -3,23 +3,27 @@
 -- subscriber's own role and unit, so row-level security decides who receives what.
 --
 --   crm.event         the outbox: one row per event, in a stream (a unit's own events, or the
---                     events addressed to one partner), numbered gap-free per stream (seq)
+--                     events addressed to one partner), numbered gap-free per stream (seq) once
+--                     committed, by crm.stamp_events
 --   crm.event_stream  the last number handed out per stream (a reference table: no request role
---                     reads it; the security-definer crm.emit_events, owned by crm_events, writes it)
+--                     reads it; the security-definer functions owned by crm_events write it)
 --   crm.event_once    which time-based events (SLA due soon / breached, offer expiring, task due)
 --                     the scheduled job has emitted already, so each is emitted once
 --
--- Why a counter row per stream (taken under its row lock until commit) and not a sequence: a
--- reader that resumes "after seq N" must never skip a lower number that commits later. With a
--- sequence, seq 7 may commit before seq 6; a reader that saw 7 and moved its cursor on would
--- never see 6. Under the counter row's lock the stream's numbers are handed out in commit order:
--- the next writer of the stream waits for the lock, and PostgreSQL makes a transaction visible
--- before it releases its locks, so when seq n+1 is visible, seq n already is (or was rolled back
--- with its number, and the counter row with it: no hole). The cost: the transactions of one
--- unit that write events take the counter row one after the other from their event to their
--- commit (crm-bench events measures what that costs orders.create). The alternative, reading
--- only up to the oldest transaction still in progress (pg_snapshot_xmin), keeps writers apart
--- but lets one long transaction of any unit hold back every unit's delivery.
+-- How events are numbered: a reader that resumes "after seq N" must never skip a lower number
+-- that commits later. With a sequence taken in the writing transaction, seq 7 may commit before
+-- seq 6, and a reader that saw 7 and moved its cursor on would never see 6. Two ways out were
+-- weighed: number each stream under a counter row's lock in the writing transaction (the lock is
+-- then held through the commit, fsync included, so a unit's writes commit one after the other:
+-- orders.create from 8 connections of one unit lost about 40% of its throughput), or read only
+-- up to the oldest transaction in progress (one long transaction of any unit holds back every
+-- unit's delivery). Instead the writer inserts its events without a number (seq NULL), and the
+-- server numbers them after they committed: crm.stamp_events, one statement under an advisory
+-- lock (one stamper at a time, across servers), numbers every committed unnumbered event, per
+-- stream, after the stream's last number. A transaction that commits later is numbered in a
+-- later round, so numbers are handed out in the order events became visible, with no gap; no
+-- writer waits for another. Readers read numbered events only (seq > cursor); an event becomes
+-- readable a round trip after its commit, when the NOTIFY it sent reaches a server.
 set local role crm_owner;
 
 -- The narrow role that owns the event writer and the purge (security definer): it may write the
@@ -41,28 +45,34 @@ create table crm.event_stream (
     last_seq  bigint not null check (last_seq > 0)
 );
 comment on table crm.event_stream is
-    'The last event number handed out per stream (a unit''s own events, or one partner''s): taken under its row lock by crm.emit_events, so numbers are gap-free and visible in order.';
+    'The last event number handed out per stream (a unit''s own events, or one partner''s): advanced by crm.stamp_events as it numbers committed events.';
 insert into crm.reference_table values ('crm.event_stream');
 
+create sequence crm.event_id_seq as bigint minvalue 1 maxvalue 281474976710655;
 create table crm.event (
     tenant_id  uuid        not null references crm.tenant (id),
+    id         bigint      not null default crm.opaque_id(nextval('crm.event_id_seq')),
     stream_id  uuid        not null,             -- tenant_id for the unit's own events, partner_id for a partner's
-    seq        bigint      not null,
+    seq        bigint,                           -- NULL until crm.stamp_events numbers it (after its commit)
     topic      text        not null,
     partner_id uuid        references crm.partner (id),
     subject_id bigint,                           -- the order, case, campaign, lead offer, task or call
-    at         timestamptz not null default now(),
+    at         timestamptz not null default clock_timestamp(),  -- when it was written: the stamper's order within a transaction
     data       jsonb       not null default '{}',
-    primary key (tenant_id, stream_id, seq),
+    primary key (tenant_id, id),
     check ((partner_id is null and stream_id = tenant_id) or stream_id = partner_id)
 );
+alter sequence crm.event_id_seq owned by crm.event.id;
 comment on table crm.event is
-    'The event outbox: written in the transaction of the change it tells of (crm.emit_events), read by events.since and the server''s subscribers under the reader''s own role; kept event_retention_days (unit setting).';
-comment on column crm.event.seq is 'The event''s number in its stream (gap-free, in commit order); a client''s cursor is crm.event_cursor(seq).';
+    'The event outbox: written in the transaction of the change it tells of (crm.emit_events), numbered per stream once committed (crm.stamp_events), read by events.since and the server''s subscribers under the reader''s own role; kept event_retention_days (unit setting).';
+comment on column crm.event.seq is 'The event''s number in its stream (gap-free, in the order events became visible; NULL until numbered); a client''s cursor is crm.event_cursor(seq).';
 comment on column crm.event.partner_id is 'The partner the event is addressed to (lead offers); NULL for the unit''s own events.';
 
--- A partner reads its stream across the units that offer it leads.
-create index event_partner_stream on crm.event (stream_id, seq) where partner_id is not null;
+-- A stream's events by number: a unit's stream is its tenant_id, a partner's spans the units
+-- that offer it leads.
+create unique index event_stream_seq on crm.event (stream_id, seq) where seq is not null;
+-- What the stamper numbers next.
+create index event_unnumbered on crm.event (at) where seq is null;
 -- Retention deletes a unit's oldest events.
 create index event_unit_age on crm.event (tenant_id, at);
 
@@ -85,7 +95,9 @@ alter table crm.event enable row level security;
 alter table crm.event force row level security;
 
 grant select, insert, update on crm.event_stream to crm_events;
-grant select, insert, delete on crm.event to crm_events;
+grant select, insert, update (seq), delete on crm.event to crm_events;
+grant usage on sequence crm.event_id_seq to crm_events;
+grant execute on function crm.opaque_id(bigint) to crm_events;
 grant select on crm.event to crm_unit, crm_partner, crm_reporter;
 grant select, insert on crm.event_once to crm_unit;
 grant select, delete on crm.event_once to crm_events;

@@ -1,6 +1,6 @@
--- Live events (0046_events.sql): the one writer of the outbox, the cursor clients see, and the
--- triggers that write an event in the transaction of each change it tells of, so an event exists
--- exactly when its change committed. The time-based events and the retention purge, which the
+-- Live events (0046_events.sql): the one writer of the outbox and its numbering, the cursor
+-- clients see, and the triggers that write an event in the transaction of each change it tells
+-- of, so an event exists exactly when its change committed. The time-based events and the retention purge, which the
 -- scheduled job runs: 71_events_scheduled.sql.
 --
 --   topic                        written by                                   addressed to
@@ -32,11 +32,10 @@ create or replace function crm.event_json(e crm.event, p_unit text) returns json
     return json_build_object('topic', e.topic, 'cursor', crm.event_cursor(e.seq), 'at', e.at, 'unit', p_unit, 'data', e.data);
 comment on function crm.event_json(crm.event, text) is 'An event as a client receives it: topic, cursor, at, unit (the slug given) and data.';
 
--- Writes events: per stream (ascending, so two writers of the same streams take the counters
--- in the same order), take the next numbers under the counter row's lock (see 0046 for why),
--- insert the events and wake the servers (NOTIFY crm_events, the stream's id; PostgreSQL sends
--- it at commit, once per distinct payload, and never for a rolled-back transaction). Security
--- definer (crm_events): the caller cannot write the outbox itself. A caller in a unit's context
+-- Writes events, without numbers (crm.stamp_events numbers them once committed: see
+-- 0046_events.sql), and wakes the servers: NOTIFY crm_events with each stream's id, which
+-- PostgreSQL sends at commit, once per distinct payload, and never for a rolled-back transaction.
+-- Security definer (crm_events): the caller cannot write the outbox itself. A unit's request
 -- writes only its own unit's events; a partner's none (no partner write fires these triggers).
 create or replace function crm.emit_events(p crm.event_draft[]) returns void
     language plpgsql security definer set search_path = pg_catalog, crm as $$
@@ -44,8 +43,7 @@ declare
     -- The request role the caller took (SET ROLE: a security definer does not change it); a
     -- DBA's session, or the migrating superuser's tests, may write any unit's rows.
     v_role text := current_setting('role');
-    s record;
-    v_last bigint;
+    s uuid;
 begin
     if v_role = 'crm_partner' then
         raise exception 'forbidden: partners write no events' using errcode = 'CR403';
@@ -53,18 +51,50 @@ begin
     if v_role = 'crm_unit' and exists (select 1 from unnest(p) d where d.tenant_id is distinct from crm.current_tenant()) then
         raise exception 'forbidden: events of another unit' using errcode = 'CR403';
     end if;
-    for s in select coalesce(d.partner_id, d.tenant_id) as stream, count(*) as n from unnest(p) d group by 1 order by 1 loop
-        insert into crm.event_stream as es (stream_id, last_seq) values (s.stream, s.n)
-            on conflict (stream_id) do update set last_seq = es.last_seq + excluded.last_seq
-            returning es.last_seq into v_last;
-        insert into crm.event (tenant_id, stream_id, seq, topic, partner_id, subject_id, data)
-        select d.tenant_id, s.stream, v_last - s.n + row_number() over (), d.topic, d.partner_id, d.subject_id, coalesce(d.data, '{}')
-          from unnest(p) d where coalesce(d.partner_id, d.tenant_id) = s.stream;
-        perform pg_notify('crm_events', s.stream::text);
+    insert into crm.event (tenant_id, stream_id, topic, partner_id, subject_id, data)
+    select d.tenant_id, coalesce(d.partner_id, d.tenant_id), d.topic, d.partner_id, d.subject_id, coalesce(d.data, '{}')
+      from unnest(p) d;
+    for s in select distinct coalesce(d.partner_id, d.tenant_id) from unnest(p) d loop
+        perform pg_notify('crm_events', s::text);
     end loop;
 end $$;
 comment on function crm.emit_events(crm.event_draft[]) is
-    'Writes events to the outbox with gap-free numbers per stream (under the stream counter''s row lock) and wakes the servers (NOTIFY crm_events).';
+    'Writes events to the outbox (unnumbered until committed and stamped) and wakes the servers (NOTIFY crm_events, the stream''s id).';
+
+-- Numbers every committed event that has no number yet, per stream after the stream's last
+-- number, in the order the events were written (time, then id), and answers the streams that
+-- got new events. One stamper at a time (an advisory lock, across servers); the statement after
+-- the lock takes a fresh snapshot (READ COMMITTED), so it sees what the previous stamper
+-- numbered. Events that commit while it runs are numbered by the next round, higher: a reader
+-- that has seen number n never gets a number below n later. The server runs it on each
+-- notification and every sweep (EventHub); a DBA may run it by hand.
+create or replace function crm.stamp_events() returns setof uuid
+    language plpgsql volatile security definer set search_path = pg_catalog, crm as $$
+begin
+    perform pg_advisory_xact_lock(hashtext('crm.stamp_events'));
+    return query
+    with pending as (
+        select e.tenant_id, e.id, e.stream_id,
+               row_number() over (partition by e.stream_id order by e.at, e.id) as n
+          from crm.event e where e.seq is null
+    ),
+    counts as (select p.stream_id, count(*) as n from pending p group by p.stream_id),
+    bumped as (
+        insert into crm.event_stream as es (stream_id, last_seq)
+        select c.stream_id, c.n from counts c
+        on conflict (stream_id) do update set last_seq = es.last_seq + excluded.last_seq
+        returning es.stream_id, es.last_seq
+    ),
+    stamped as (
+        update crm.event e set seq = b.last_seq - c.n + p.n
+          from pending p join counts c on c.stream_id = p.stream_id join bumped b on b.stream_id = p.stream_id
+         where e.tenant_id = p.tenant_id and e.id = p.id
+        returning e.stream_id
+    )
+    select distinct st.stream_id from stamped st;
+end $$;
+comment on function crm.stamp_events() is
+    'Numbers the committed events that have no number yet (per stream, gap-free, in the order they became visible); answers the streams that got new events.';
 
 -- order.created: the orders one statement inserted. (orders.create inserts an order as quoted and
 -- sets its status after its lines, in the same transaction: the event names no status, and that
@@ -182,6 +212,8 @@ comment on function crm.event_stream_heads(uuid[]) is 'The last event number of 
 -- Handed to the narrow role as the migrating superuser.
 reset role;
 alter function crm.emit_events(crm.event_draft[]) owner to crm_events;
+alter function crm.stamp_events() owner to crm_events;
+grant execute on function crm.stamp_events() to crm_app;
 alter function crm.event_stream_heads(uuid[]) owner to crm_events;
 grant execute on function crm.event_stream_heads(uuid[]) to crm_app;
 set local role crm_owner;

@@ -83,7 +83,8 @@ begin
     if v_tenant is null then
         raise exception 'forbidden: events belong to a business unit' using errcode = 'CR403';
     end if;
-    delete from crm.event e where e.tenant_id = v_tenant and e.at < v_before;
+    -- Numbered events only: an event the stamper is numbering right now stays for the next purge.
+    delete from crm.event e where e.tenant_id = v_tenant and e.at < v_before and e.seq is not null;
     get diagnostics n = row_count;
     -- A mark is kept a day longer than the window in which its subject is looked at.
     delete from crm.event_once o where o.tenant_id = v_tenant and o.at < v_before - interval '1 day';

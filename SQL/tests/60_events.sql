@@ -1,10 +1,10 @@
 -- The event outbox (0046_events.sql, SQL/repeatable/70_events.sql, 71_events_scheduled.sql):
--- an event exists exactly when its change committed; each stream (a unit's, a partner's) is
--- numbered 1, 2, 3, ... with no gap; row-level security lets a unit read only its own events
+-- an event exists exactly when its change committed; once numbered (crm.stamp_events), each
+-- stream (a unit's, a partner's) is numbered 1, 2, 3, ... with no gap; row-level security lets a unit read only its own events
 -- and a partner only those addressed to it by a unit that grants it; nobody but the writer
 -- writes the outbox; time-based events are emitted once; the purge keeps the retention.
 begin;
-select plan(32);
+select plan(33);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000060a1', 'ev-a', 'A'), ('00000000-0000-0000-0000-0000000060b1', 'ev-b', 'B');
@@ -17,10 +17,13 @@ insert into crm.partner_grant (tenant_id, partner_id, may_receive_leads) values
 insert into crm.customer (tenant_id, name, phones) values
     ('00000000-0000-0000-0000-0000000060a1', 'Ann', '{+4930600001}'), ('00000000-0000-0000-0000-0000000060b1', 'Bob', '{+4930600002}');
 
--- The events of one stream, as numbers, read past the policies (the superuser).
-create temp table ev_seen (label text, seqs bigint[]);
-create function pg_temp.seqs(p_stream uuid) returns bigint[] language sql
+-- The events of one stream, as numbers, read past the policies (the superuser), after the
+-- stamper numbered what is committed (here: written earlier in this transaction).
+create function pg_temp.seqs(p_stream uuid) returns bigint[] language plpgsql as $$
+begin
+    perform crm.stamp_events();
     return array(select seq from crm.event where stream_id = p_stream order by seq);
+end $$;
 
 -- 1. Written iff committed: as unit A (the trigger runs as the writer).
 set local role crm_unit;
@@ -47,6 +50,7 @@ update crm.sales_order set note = 'no status change' where tenant_id = '00000000
 insert into crm.service_case (tenant_id, customer_id, category, subject, sla_due_at)
 select tenant_id, id, 'question', 'Where is my order?', now() + interval '30 minutes' from crm.customer where name = 'Ann';
 insert into crm.call_record (tenant_id, phone, reason) values ('00000000-0000-0000-0000-0000000060a1', '+49 30 600001', 'question');
+select is((select count(*)::int from api.events_since(null, 4, 50)), 0, 'an event is not readable before the stamper numbered it (the 4 orders were)');
 reset role;
 select is(pg_temp.seqs('00000000-0000-0000-0000-0000000060a1'), array(select generate_series(1, 10)::bigint),
           'unit A''s stream: 4 orders, 4 status changes, a case, a call: numbered 1 to 10, no gap (the rolled-back number was not used)');
@@ -107,7 +111,7 @@ reset role;
 set local role crm_partner;
 select set_config('crm.tenant_id', '', true);
 select set_config('crm.partner_id', '00000000-0000-0000-0000-0000000060f1', true);
-select is((select array_agg(topic || '@' || (json::json->>'unit') order by key) from api.events_since(null, 0, 50) s(key, json)
+select is((select array_agg(topic || '@' || (json::json->>'unit') order by json::json->>'unit') from api.events_since(null, 0, 50) s(key, json)
              cross join lateral (select s.json::json->>'topic' as topic) t),
           array['lead.offered@ev-a', 'lead.offered@ev-b'], 'partner P reads its two offers, from both units');
 select set_config('crm.partner_id', '00000000-0000-0000-0000-0000000060f2', true);
@@ -130,6 +134,7 @@ select set_config('crm.partner_id', '', true);
 select is(crm.emit_due_events(interval '3 hours'), 3, 'SLA due soon, offer expiring (within the horizon), the task due now');
 select is(crm.emit_due_events(interval '3 hours'), 0, 'a second run emits none again');
 reset role;
+select crm.stamp_events();
 select is(array(select topic from crm.event where tenant_id = '00000000-0000-0000-0000-0000000060a1' and seq > 10 order by seq),
           array['case.sla_due_soon', 'task.due'], 'unit A''s stream got the case and the task');
 select is((select topic from crm.event where stream_id = '00000000-0000-0000-0000-0000000060f1' and seq = 3), 'lead.offer_expiring',

@@ -8,6 +8,8 @@ import PQ
 import Synchronization
 
 /// The server's subscriptions to live events (`events.subscribe`) and the reader that feeds them.
+/// Each wake-up first numbers the events that committed since the last (crm.stamp_events, see
+/// 0046_events.sql), then reads.
 ///
 /// Each subscription belongs to one connection (its EventOutlet) and reads as the principal that
 /// subscribed: the outbox is read through `api.events_since`, under that principal's role and
@@ -106,10 +108,13 @@ public final class EventHub: Sendable {
     /// One round: drops subscriptions whose connection closed or whose session logged out or in
     /// as someone else, then reads each group with news.
     func pump() async {
-        let wanted = pending.withLock { p -> Pending in
+        var wanted = pending.withLock { p -> Pending in
             defer { p = Pending() }
             return p
         }
+        // Number what has committed (SQL crm.stamp_events; every wake-up, with or without
+        // subscribers, so that events.since finds them), and read the streams that got news.
+        wanted.streams.formUnion(await stamp())
         await dropRevokedKeys()
         let live = subscribers.withLock { subs -> [Subscriber] in
             subs = subs.filter { _, s in !s.outlet.isClosed && s.session.principal?.keyID == s.principal.keyID }
@@ -135,6 +140,19 @@ public final class EventHub: Sendable {
                 tasks.addTask { await self.read(members) }
                 running += 1
             }
+        }
+    }
+
+    /// Numbers the committed events (one statement as the server's login role); the streams
+    /// that got new events.
+    func stamp() async -> Set<UUID> {
+        do {
+            return try await database.runUnscoped { conn in
+                Set(try conn.query("select s::text as s from crm.stamp_events() s").compactMap { UUID(uuidString: try $0.get("s", as: String.self)) })
+            }
+        } catch {
+            logger.warning("numbering events failed; the next wake-up retries", metadata: ["error": "\(error)"])
+            return []
         }
     }
 
