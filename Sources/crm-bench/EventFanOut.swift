@@ -9,9 +9,9 @@ import Glibc
 /// `crm-bench events`: fan-out of live events. N connections of one unit subscribe to
 /// `order.created`; meanwhile writers create orders (LoadRunner, scenario order). Prints the
 /// orders' throughput, the events delivered per second over all subscribers, how many of the
-/// expected deliveries arrived, and the latency from the event's `at` (the writing transaction's
-/// start, so an upper bound of commit-to-delivery by the transaction's own few milliseconds) to
-/// its arrival at a subscriber, p50/p99.
+/// expected deliveries arrived, and the latency from the event's `at` (when the writing
+/// transaction wrote it, shortly before its commit: an upper bound of commit-to-delivery) to its
+/// arrival at a subscriber, p50/p99.
 struct EventsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(commandName: "events", abstract: "Fan-out of live events to many subscribers while orders are created.")
 
@@ -50,7 +50,7 @@ struct EventsCommand: ParsableCommand {
         print("events: \(delivered) deliveries to \(subscribers) subscribers in \(String(format: "%.1f", elapsed)) s = "
               + "\(String(format: "%.0f", Double(delivered) / max(elapsed, 0.001))) events/s; "
               + "\(delivered >= expectedAtLeast ? "all" : "NOT all") of the >= \(expectedAtLeast) expected; "
-              + "latency from the transaction's start ms p50 \(ms(50)) p99 \(ms(99)) max \(String(format: "%.1f", Double(h.max) / 1000)); gaps \(fanOut.gaps)")
+              + "latency from the event's write ms p50 \(ms(50)) p99 \(ms(99)) max \(String(format: "%.1f", Double(h.max) / 1000)); gaps \(fanOut.gaps)")
     }
 }
 
