@@ -14,6 +14,7 @@
 --   crm_roi.*               crm.tenant.settings                  report.crm_roi (0)
 --   deal_conflict_days      crm.tenant.settings                  crm.find_deal_conflict (90)
 --   lead_offer_hours        crm.tenant.settings                  crm.lead_offer_hours (48)
+--   tier_service.<tier>     crm.tenant.settings                  crm.create_order (no rule; 47_tier_service.sql)
 --   event_retention_days    crm.tenant.settings                  crm.event_retention_days, crm.purge_events (7)
 --
 -- SLA hours are per case priority (urgent, high, normal, low), as crm.open_case reads them.
@@ -267,6 +268,11 @@ begin
                                                                          'name', coalesce(item->>'name', 'holiday')));
             end loop;
             v_new := jsonb_set(v_new, array[k], (select coalesce(jsonb_agg(x order by x->>'date'), '[]') from jsonb_array_elements(v_list) x));
+
+        elsif k = 'tier_service' then
+            -- Checked and merged tier by tier (47_tier_service.sql); null removes the rules.
+            v_list := crm.tier_service_setting(v_old->k, v);
+            v_new := case when v_list is null then v_new - k else jsonb_set(v_new, array[k], v_list) end;
 
         elsif v_whole ? k then
             if jsonb_typeof(v) = 'null' then

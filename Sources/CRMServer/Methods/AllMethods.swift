@@ -24,6 +24,7 @@ public enum AllMethods {
             PartnerMethods.all(),
             ShareMethods.all(),
             SettingsMethods.all(),
+            SegmentMethods.all(),
             EventMethods.all(),
         ])
         registry.declare(EventMethods.notification)
