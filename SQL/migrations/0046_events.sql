@@ -95,7 +95,7 @@ alter table crm.event enable row level security;
 alter table crm.event force row level security;
 
 grant select, insert, update on crm.event_stream to crm_events;
-grant select, insert, update (seq), delete on crm.event to crm_events;
+grant select, insert, update (seq, data), delete on crm.event to crm_events;
 grant usage on sequence crm.event_id_seq to crm_events;
 grant execute on function crm.opaque_id(bigint) to crm_events;
 grant select on crm.event to crm_unit, crm_partner, crm_reporter;

@@ -176,6 +176,20 @@ begin
     return null;
 end $$;
 
+-- A customer erased (customers.erase) leaves nothing personal in the outbox either: the unit's
+-- events about it (by customer_id, or the caller lookup of a call) keep only their ids. Security
+-- definer (crm_events), the one writer of the outbox; the unit's events within its retention.
+create or replace function crm.event_customer_erased() returns trigger
+    language plpgsql security definer set search_path = pg_catalog, crm as $$
+begin
+    update crm.event e
+       set data = (select coalesce(jsonb_object_agg(x.key, x.value), '{}') from jsonb_each(e.data) x
+                    where x.key like '%\_id' and jsonb_typeof(x.value) in ('string', 'null')) || '{"erased": true}'
+     where e.tenant_id = new.tenant_id and e.partner_id is null
+       and (e.data->>'customer_id' = new.id::text or e.data #>> '{caller,customer,id}' = new.id::text);
+    return null;
+end $$;
+
 create or replace trigger event_orders_created after insert on crm.sales_order
     referencing new table as new_orders for each statement execute function crm.event_orders_created();
 create or replace trigger event_order_status after update of status on crm.sales_order
@@ -189,6 +203,8 @@ create or replace trigger event_leads_offered after insert on crm.lead_offer
     referencing new table as new_offers for each statement execute function crm.event_leads_offered();
 create or replace trigger event_call_incoming after insert on crm.call_record
     for each row execute function crm.event_call_incoming();
+create or replace trigger event_customer_erased after update of erased_at on crm.customer
+    for each row when (old.erased_at is null and new.erased_at is not null) execute function crm.event_customer_erased();
 
 -- Which of these API keys (and their principals) are still live: the server drops the event
 -- subscriptions of the others (EventHub), as crm.enter_request stops their requests.
@@ -213,6 +229,8 @@ comment on function crm.event_stream_heads(uuid[]) is 'The last event number of 
 reset role;
 alter function crm.emit_events(crm.event_draft[]) owner to crm_events;
 alter function crm.stamp_events() owner to crm_events;
+alter function crm.event_customer_erased() owner to crm_events;
+grant execute on function crm.event_customer_erased() to crm_unit;
 grant execute on function crm.stamp_events() to crm_app;
 alter function crm.event_stream_heads(uuid[]) owner to crm_events;
 grant execute on function crm.event_stream_heads(uuid[]) to crm_app;

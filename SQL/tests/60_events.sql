@@ -4,7 +4,7 @@
 -- and a partner only those addressed to it by a unit that grants it; nobody but the writer
 -- writes the outbox; time-based events are emitted once; the purge keeps the retention.
 begin;
-select plan(33);
+select plan(35);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000060a1', 'ev-a', 'A'), ('00000000-0000-0000-0000-0000000060b1', 'ev-b', 'B');
@@ -139,6 +139,13 @@ select is(array(select topic from crm.event where tenant_id = '00000000-0000-000
           array['case.sla_due_soon', 'task.due'], 'unit A''s stream got the case and the task');
 select is((select topic from crm.event where stream_id = '00000000-0000-0000-0000-0000000060f1' and seq = 3), 'lead.offer_expiring',
           'the partner''s stream got the expiring offer');
+
+-- 6b. A customer erased leaves only ids in the events about it (the call's screen-pop included).
+update crm.customer set erased_at = now() where name = 'Ann';
+select is((select data from crm.event where tenant_id = '00000000-0000-0000-0000-0000000060a1' and topic = 'call.incoming') - 'call_id',
+          '{"erased": true, "customer_id": null}'::jsonb, 'the erased caller''s number and lookup are gone from call.incoming');
+select ok((select bool_and(data ? 'erased' and not data ? 'subject') from crm.event
+            where tenant_id = '00000000-0000-0000-0000-0000000060a1' and topic like 'case.%'), 'and the case events keep no subject');
 
 -- 7. Retention: a unit setting (1 to 365 days); the purge deletes the unit's older events only.
 set local role crm_unit;
