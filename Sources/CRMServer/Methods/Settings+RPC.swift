@@ -37,6 +37,7 @@ enum SettingsMethods {
                       ParamSpec($0, .object(properties: [ParamSpec("discount_percent", .number, "0-100, two decimals: off the list price"),
                                                          ParamSpec("delivery_days", .integer(min: 0, max: 365), "delivery promised within so many days")]))
                   }), "per customer tier: a discount off list prices and a delivery promise that orders.create and quotes.create apply (null removes a tier's rule)"),
+        ParamSpec("event_retention_days", .integer(min: 0, max: Int64(Int32.max)), "days the unit's live events are kept for events.since (1-365)"),
     ]
 
     static func all() -> [RPCMethod] {
