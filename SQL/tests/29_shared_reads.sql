@@ -4,7 +4,7 @@
 -- partners read none of it. customers.get and customers.lookup in B name what A knows of the
 -- guest, with A's slug and name on every item; the figures below are worked by hand.
 begin;
-select plan(43);
+select plan(47);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000029a1', 'sr-hotel-a', 'Hotel A'),
@@ -188,6 +188,33 @@ select is(crm.get_customer(pg_temp.guest('Otto Other')), null, 'Otto is not shar
 reset role;
 select pg_temp.as_unit('00000000-0000-0000-0000-0000000029b1', 'crm_viewer');
 select is((crm.lookup_customer('+4930290001')->'shared')::jsonb, (select j->'shared' from sr_lookup), 'a viewer of B sees the same');
+reset role;
+
+-- The group view (report.group_customer_value). In B: B's Greta and A's Greta, one guest by her
+-- phone: A's 12-month margin 2 x (30 - 12) = 36.00 of revenue 60.00 (the quote is no sale), tier B
+-- at A; B's Greta has no sale and no tier. The group: 36.00, 60.00, best tier B.
+select pg_temp.as_unit('00000000-0000-0000-0000-0000000029b1');
+select is((select array_agg(format('%s/%s %s: %s %s %s | %s %s %s %s %s %s', r.tenant, r.unit, r.name, r.gross_margin_12m, r.revenue_12m,
+                                   coalesce(r.tier, '-'), r.group_units, r.group_customers, r.group_gross_margin_12m,
+                                   r.group_best_tier, r.group_tiers, r.share_of_group_margin) order by r.unit)
+             from report.group_customer_value r),
+          array['sr-hotel-b/sr-hotel-a Greta Guest: 36.00 60.00 B | {sr-hotel-a,sr-hotel-b} 2 36.00 B {"sr-hotel-a": "B"} 1.0000',
+                'sr-hotel-b/sr-hotel-b Greta at B: 0.00 0.00 - | {sr-hotel-a,sr-hotel-b} 2 36.00 B {"sr-hotel-a": "B"} 0.0000'],
+          'group view in B: its own Greta and A''s, one guest across both units');
+select is((select array_agg(r.customer_id order by r.customer_id) from report.group_customer_value(null, 1) r),
+          (select array_agg(r.customer_id order by r.customer_id) from (select r.customer_id from report.group_customer_value r
+            order by r.customer_id limit 1) r), 'a page of one is the first customer by id');
+select is((select count(*)::int from report.group_customer_value((select min(r.customer_id) from report.group_customer_value r), 10)), 1,
+          'the page after it holds the other');
+reset role;
+-- As a reporter, every unit's view: A sees its two guests (B shares nothing with A); B as above.
+select set_config('crm.tenant_id', '', true);
+set local role crm_reporter;
+select is((select array_agg(format('%s/%s %s %s', r.tenant, r.unit, r.name, r.group_units) order by r.tenant, r.unit, r.name)
+             from report.group_customer_value r where r.tenant like 'sr-hotel-%'),
+          array['sr-hotel-a/sr-hotel-a Greta Guest {sr-hotel-a}', 'sr-hotel-a/sr-hotel-a Otto Other {sr-hotel-a}',
+                'sr-hotel-b/sr-hotel-a Greta Guest {sr-hotel-a,sr-hotel-b}', 'sr-hotel-b/sr-hotel-b Greta at B {sr-hotel-a,sr-hotel-b}'],
+          'a reporter reads every unit''s group view');
 reset role;
 
 -- A unit nobody shares with: its own lookup answers the empty shared part (the guard).
