@@ -86,6 +86,22 @@ begin
     return found;
 end $$;
 
+-- Privacy: customers.export and customers.erase (crm.export_customer, crm.erase_customer in
+-- SQL/repeatable/46_customer_privacy.sql check the role and the customer).
+create or replace function api.customers_export(id bigint) returns json
+    language plpgsql stable as $$
+begin
+    return crm.export_customer(id);
+end $$;
+
+create or replace function api.customers_erase(id bigint, confirm boolean) returns json
+    language plpgsql as $$
+begin
+    return crm.erase_customer(id, confirm);
+end $$;
+
+grant execute on function api.customers_export(bigint), api.customers_erase(bigint, boolean) to crm_unit;
+
 grant execute on function api.customers_get(bigint), api.customers_search(text, bigint, int), api.customers_list(text, text, bigint, int),
     api.customers_lookup(text) to crm_unit, crm_viewer;
 grant execute on function api.customers_create(jsonb), api.customers_update(jsonb), api.customers_merge(bigint, bigint) to crm_unit;

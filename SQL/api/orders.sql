@@ -58,6 +58,25 @@ create or replace function api.goals_set(metric text, target numeric, period_sta
 declare
     g crm.goal;
 begin
+    -- The metrics report.goal_progress measures (31_reports_products_goals.sql defines each).
+    if metric is null or not metric = any (array['revenue', 'gross_margin', 'orders', 'new_customers', 'contacts', 'nps',
+                                                 'churn_rate', 'retention_rate', 'margin_rate']) then
+        raise exception 'invalid params: metric is not a goal metric' using errcode = 'CR422', detail = 'field=metric',
+            hint = 'must be one of revenue, gross_margin, orders, new_customers, contacts, nps, churn_rate, retention_rate, margin_rate';
+    end if;
+    if metric in ('nps', 'churn_rate', 'retention_rate') and (staff_id is not null or team is not null) then
+        raise exception 'invalid params: % is measured for the whole unit', metric using errcode = 'CR422',
+            detail = 'field=' || case when staff_id is not null then 'staff_id' else 'team' end,
+            hint = metric || ' is measured for the whole unit, not for a staff member or team';
+    end if;
+    if metric in ('churn_rate', 'retention_rate', 'margin_rate') and target not between 0 and 1 then
+        raise exception 'invalid params: target of a rate is a fraction' using errcode = 'CR422', detail = 'field=target',
+            hint = 'a rate is a fraction between 0 and 1 (0.25 for 25%)';
+    end if;
+    if metric = 'nps' and target not between -100 and 100 then
+        raise exception 'invalid params: target of nps is between -100 and 100' using errcode = 'CR422', detail = 'field=target',
+            hint = 'nps is between -100 and 100';
+    end if;
     insert into crm.goal (tenant_id, metric, target, period_start, period_end, staff_id, team)
     values (crm.current_tenant(), goals_set.metric, goals_set.target, goals_set.period_start, goals_set.period_end,
             goals_set.staff_id, goals_set.team)

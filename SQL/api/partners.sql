@@ -119,30 +119,27 @@ create or replace function api.catalog_search(query text, unit text, product_gro
     returns table (key text, json text)
     language plpgsql stable as $$
 begin
-    if query is not null then
-        return query
-        select p.id::text, crm.catalog_json(p.tenant_id, p.id)::text
-          from crm.search_catalog_keys(query, unit, product_group, coalesce(available_only, false), after, lim) k
-          join crm.product p on p.tenant_id = k.tenant_id and p.id = k.id
-         order by p.id
-         limit lim;
-    else
-        return query
-        select p.id::text, crm.catalog_json(p.tenant_id, p.id)::text
-          from crm.product p
-         where p.id > after
-           and (unit is null or p.tenant_id = (select t.id from crm.tenant t where t.slug = unit))
-           and (catalog_search.product_group is null or p.product_group = catalog_search.product_group)
-           and (not coalesce(available_only, false) or p.active)
-         order by p.id
-         limit lim;
-    end if;
+    return query
+    select c.id::text, c.item::text
+      from crm.catalog_items(case
+               when query is not null then
+                   array(select k.id from crm.search_catalog_keys(query, unit, product_group, coalesce(available_only, false), after, lim) k)
+               else
+                   array(select p.id from crm.product p
+                          where p.id > after
+                            and (unit is null or p.tenant_id = (select t.id from crm.tenant t where t.slug = unit))
+                            and (catalog_search.product_group is null or p.product_group = catalog_search.product_group)
+                            and (not coalesce(available_only, false) or p.active)
+                          order by p.id
+                          limit lim) end) c
+     order by c.id
+     limit lim;
 end $$;
 
 create or replace function api.catalog_get(id bigint) returns json
     language plpgsql stable as $$
 begin
-    return (select crm.catalog_json(p.tenant_id, p.id) from crm.product p where p.id = catalog_get.id);
+    return (select c.item from crm.catalog_items(array[catalog_get.id]) c);
 end $$;
 
 create or replace function api.deals_register(params jsonb) returns json

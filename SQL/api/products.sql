@@ -1,5 +1,5 @@
 -- products.* (Sources/CRMServer/Methods/Products+RPC.swift declares them): the unit's catalogue
--- with cost, margin and profit tier (unit users only; partners read crm.catalog_json).
+-- with cost, margin and profit tier (unit users only; partners read crm.catalog_items).
 set local role crm_owner;
 
 create or replace function crm.product_json(p crm.product) returns json

@@ -34,7 +34,7 @@ begin
                 'company', case when i % 5 = 0 then ln || ' GmbH' end,
                 'branch', unit,
                 'segment', (array['private', 'business', 'vip'])[1 + i % 3],
-                'consent', jsonb_build_object('phone', i % 6 <> 0, 'email', true, 'mail', i % 2 = 0),
+                'consent', jsonb_build_object('phone', i % 6 <> 0, 'email', true, 'mail', i % 2 = 0, 'visit', i % 3 = 0),
                 'preferences', case when i % 3 <> 0 then
                     (array['{"room": "quiet, high floor", "pillow": "firm"}',
                            '{"seat": "window", "hobbies": ["golf", "wine"]}',

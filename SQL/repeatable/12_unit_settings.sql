@@ -14,6 +14,8 @@
 --   crm_roi.*               crm.tenant.settings                  report.crm_roi (0)
 --   deal_conflict_days      crm.tenant.settings                  crm.find_deal_conflict (90)
 --   lead_offer_hours        crm.tenant.settings                  crm.lead_offer_hours (48)
+--   tier_service.<tier>     crm.tenant.settings                  crm.create_order (no rule; 47_tier_service.sql)
+--   event_retention_days    crm.tenant.settings                  crm.event_retention_days, crm.purge_events (7)
 --
 -- SLA hours are per case priority (urgent, high, normal, low), as crm.open_case reads them.
 -- Holidays are stored as [{"date": "YYYY-MM-DD", "name": ...}] (the name is the greeting task's
@@ -42,7 +44,7 @@ create or replace function crm.settings_defaults() returns jsonb language sql im
              "crm_roi": {"implementation_per_customer": 0, "upkeep_per_customer": 0, "staff_per_customer": 0,
                          "hardware_per_customer": 0, "training_per_customer": 0, "upgrades_per_customer": 0,
                          "success_rate": 0},
-             "deal_conflict_days": 90, "lead_offer_hours": 48}'::jsonb;
+             "deal_conflict_days": 90, "lead_offer_hours": 48, "event_retention_days": 7}'::jsonb;
 comment on function crm.settings_defaults() is
     'The value of each unit setting when the unit has not set it (as the readers of each setting apply it).';
 
@@ -116,7 +118,8 @@ declare
                                               "hardware_per_customer", "training_per_customer", "upgrades_per_customer",
                                               "success_rate"]}';
     v_whole constant jsonb := '{"care_call_days": [1, 365], "greeting_days_before": [0, 90], "visit_weeks_top_tier": [1, 104],
-                                "deal_conflict_days": [1, 3650], "lead_offer_hours": [1, 720]}';
+                                "deal_conflict_days": [1, 3650], "lead_offer_hours": [1, 720],
+                                "event_retention_days": [1, 365]}';
     v_old jsonb;
     v_new jsonb;
     v_rates_old jsonb;
@@ -265,6 +268,11 @@ begin
                                                                          'name', coalesce(item->>'name', 'holiday')));
             end loop;
             v_new := jsonb_set(v_new, array[k], (select coalesce(jsonb_agg(x order by x->>'date'), '[]') from jsonb_array_elements(v_list) x));
+
+        elsif k = 'tier_service' then
+            -- Checked and merged tier by tier (47_tier_service.sql); null removes the rules.
+            v_list := crm.tier_service_setting(v_old->k, v);
+            v_new := case when v_list is null then v_new - k else jsonb_set(v_new, array[k], v_list) end;
 
         elsif v_whole ? k then
             if jsonb_typeof(v) = 'null' then

@@ -4,7 +4,8 @@
 -- function owned by crm_search, a role that bypasses RLS but may read only the columns it needs
 -- (granted in 0003 and 0004), and that restricts itself to what the caller may see explicitly: the
 -- caller's visible units, or for a partner the same condition as the product policy. They return
--- keys only; the rows are then read under the caller's own policies.
+-- keys only; the rows are then read under the caller's own policies. PL/pgSQL, so that each keeps
+-- its plan for the session (a security-definer SQL function is planned on every call).
 set local role crm_owner;
 
 -- Created and replaced as the migrating superuser: the functions are crm_search's, not crm_owner's.
@@ -13,36 +14,45 @@ reset role;
 -- Customers of the units the caller may see (its own and those sharing with it).
 create or replace function crm.search_customer_keys(p_query text, p_after bigint, p_limit int)
     returns table (tenant_id uuid, id bigint)
-    language sql stable security definer set search_path = pg_catalog, crm, public as $$
+    language plpgsql stable security definer set search_path = pg_catalog, crm, public as $$
+begin
+    return query
     select c.tenant_id, c.id from crm.customer c
      where c.tenant_id = any(crm.visible_tenants())
        and c.search_text like '%' || replace(replace(replace(lower(p_query), '\', '\\'), '%', '\%'), '_', '\_') || '%'
        and c.id > p_after and c.merged_into is null
      order by c.id
-     limit least(p_limit, 501)
-$$;
+     limit least(p_limit, 501);
+end $$;
 alter function crm.search_customer_keys(text, bigint, int) owner to crm_search;
 revoke execute on function crm.search_customer_keys(text, bigint, int) from public;
 grant execute on function crm.search_customer_keys(text, bigint, int) to crm_unit;
 
 -- catalog.search: products of the units that grant the calling partner, in the groups it was granted.
+-- The fragment's trigram matches are the plan's start (a bitmap of the few matching products);
+-- the granted units come in as one array. "p.id + 0": the id bound is checked on the matches, not
+-- turned into a second bitmap over the primary key (which read every product id of each granted
+-- unit, 33,000 index entries a unit, to narrow a few hundred matches).
 create or replace function crm.search_catalog_keys(p_query text, p_unit text, p_group text, p_available_only boolean,
                                         p_after bigint, p_limit int)
     returns table (tenant_id uuid, id bigint)
-    language sql stable security definer set search_path = pg_catalog, crm, public as $$
+    language plpgsql stable security definer set search_path = pg_catalog, crm, public as $$
+begin
+    return query
     select p.tenant_id, p.id from crm.product p
-     where exists (select 1 from crm.partner_grant g
+     where p.tenant_id = any (array(select g.tenant_id from crm.partner_grant g
+                                     where g.partner_id = crm.current_partner() and g.revoked_at is null and g.may_see_products))
+       and exists (select 1 from crm.partner_grant g
                     where g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
-                      and g.revoked_at is null and g.may_see_products
                       and (g.product_groups is null or p.product_group = any (g.product_groups)))
        and p.search_text like '%' || replace(replace(replace(lower(p_query), '\', '\\'), '%', '\%'), '_', '\_') || '%'
        and (p_unit is null or p.tenant_id = (select t.id from crm.tenant t where t.slug = p_unit))
        and (p_group is null or p.product_group = p_group)
        and (not p_available_only or p.active)
-       and p.id > p_after
+       and p.id + 0 > p_after
      order by p.id
-     limit least(p_limit, 501)
-$$;
+     limit least(p_limit, 501);
+end $$;
 alter function crm.search_catalog_keys(text, text, text, boolean, bigint, int) owner to crm_search;
 revoke execute on function crm.search_catalog_keys(text, text, text, boolean, bigint, int) from public;
 grant execute on function crm.search_catalog_keys(text, text, text, boolean, bigint, int) to crm_partner;

@@ -41,7 +41,8 @@ begin
     end as reason
       from (select s.line, s.name, s.email, s.phone, s.lifecycle_stage,
                    lower(btrim(s.email)) as email_n, crm.normalize_phone(s.phone, cc) as phone_n
-              from pg_temp.import_stage s) k;
+              from pg_temp.import_stage s
+            offset 0) k;  -- a fence: each key normalised once per row, not once per mention below
 
     -- Duplicates inside the file: the first occurrence wins.
     update pg_temp.import_customer_keys s set reason = 'duplicate of line ' || d.first_line

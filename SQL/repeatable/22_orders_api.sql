@@ -15,7 +15,8 @@ begin
                               'amount', (l.quantity * l.unit_price)::numeric(14,2)::text) order by l.line_no)
                         from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id),
             'total', (select coalesce(sum(l.quantity * l.unit_price), 0)::numeric(14,2)::text
-                        from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id))
+                        from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id),
+            'tier_service', crm.order_tier_service_json(o))
           from crm.sales_order o
          where o.tenant_id = any(crm.visible_tenants()) and o.id = p_order_id);
 end $$;
@@ -24,6 +25,13 @@ grant execute on function crm.order_json(bigint) to crm_unit;
 
 -- Order writes as functions: one statement from the server does the checks, the lines with the
 -- price and cost of the day, the history, invoices and the audit entry.
+-- orders.create: the order goes in with its final status and its lines in one statement, so the
+-- lines' statement trigger (crm.order_lines_rollup, the path imports take too) adds a sale to the
+-- rollups once; no second version of the order row, no per-line statements. The lines are checked
+-- first, in their order: the first whose product is not the unit's, or whose quantity is not
+-- positive, is the error.
+-- A unit's tier_service rule for the customer's tier (47_tier_service.sql) takes its discount off the
+-- list price of the lines without a price of their own; without a rule the lines are as before.
 create or replace function crm.create_order(p_customer_id bigint, p_staff_id bigint, p_campaign_id bigint, p_lines jsonb,
                                  p_status text default 'confirmed', p_ordered_at timestamptz default now(),
                                  p_idempotency_key text default null) returns bigint
@@ -31,9 +39,9 @@ create or replace function crm.create_order(p_customer_id bigint, p_staff_id big
 declare
     v_tenant uuid := crm.current_tenant();
     v_order bigint;
-    v_line jsonb;
-    v_no int := 0;
-    p crm.product;
+    v_bad record;
+    v_service record;            -- the customer check and its tier's rule (47_tier_service.sql)
+    v_discount numeric;
 begin
     if p_idempotency_key is not null then
         select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
@@ -42,47 +50,59 @@ begin
     if p_status not in ('quoted', 'confirmed') then
         raise exception 'invalid params: a new order is quoted or confirmed' using errcode = 'CR422', detail = 'field=status';
     end if;
-    if not exists (select 1 from crm.customer where tenant_id = v_tenant and id = p_customer_id) then
+    v_service := crm.order_tier_service(v_tenant, p_customer_id);
+    if not v_service.customer_found then
         raise exception 'customer % not found', p_customer_id using errcode = 'CR404', detail = 'field=customer_id';
     end if;
     if p_staff_id is not null and not exists (select 1 from crm.staff where tenant_id = v_tenant and id = p_staff_id) then
         raise exception 'staff member % not found', p_staff_id using errcode = 'CR404', detail = 'field=staff_id';
     end if;
-    -- Lines go in after the order with status quoted, and the status is set last, so the rollup
-    -- trigger counts each confirmed order exactly once.
-    insert into crm.sales_order (tenant_id, customer_id, staff_id, campaign_id, status, ordered_at, idempotency_key)
-    values (v_tenant, p_customer_id, p_staff_id, p_campaign_id, 'quoted', p_ordered_at, p_idempotency_key)
+    select e.no - 1 as no, e.line->>'product_id' as product_id, p.id is null as missing into v_bad
+      from jsonb_array_elements(p_lines) with ordinality as e(line, no)
+      left join crm.product p on p.tenant_id = v_tenant and p.id = (e.line->>'product_id')::bigint
+     where p.id is null or (e.line->>'quantity')::numeric <= 0
+     order by e.no
+     limit 1;
+    if v_bad.missing then
+        raise exception 'product % not found', v_bad.product_id
+            using errcode = 'CR404', detail = format('field=lines[%s].product_id', v_bad.no);
+    elsif found then
+        raise exception 'invalid params: lines[%].quantity must be positive', v_bad.no
+            using errcode = 'CR422', detail = format('field=lines[%s].quantity', v_bad.no);
+    end if;
+    if v_service.discount_percent > 0 then
+        select coalesce(sum((e.line->>'quantity')::numeric
+                            * (p.list_price - round(p.list_price * (100 - v_service.discount_percent) / 100, 2))), 0)
+          into v_discount
+          from jsonb_array_elements(p_lines) as e(line)
+          join crm.product p on p.tenant_id = v_tenant and p.id = (e.line->>'product_id')::bigint
+         where e.line->>'unit_price' is null;
+    end if;
+    insert into crm.sales_order (tenant_id, customer_id, staff_id, campaign_id, status, ordered_at, idempotency_key,
+                                 service_tier, discount_percent, discount_amount, delivery_days)
+    values (v_tenant, p_customer_id, p_staff_id, p_campaign_id, p_status, p_ordered_at, p_idempotency_key,
+            v_service.tier, v_service.discount_percent,
+            case when v_service.tier is not null then round(coalesce(v_discount, 0), 2) end, v_service.delivery_days)
+    on conflict (tenant_id, idempotency_key) do nothing
     returning id into v_order;
-    for v_line in select * from jsonb_array_elements(p_lines) loop
-        select * into p from crm.product where tenant_id = v_tenant and id = (v_line->>'product_id')::bigint;
-        if not found then
-            raise exception 'product % not found', v_line->>'product_id'
-                using errcode = 'CR404', detail = format('field=lines[%s].product_id', v_no);
-        end if;
-        if (v_line->>'quantity')::numeric <= 0 then
-            raise exception 'invalid params: lines[%].quantity must be positive', v_no
-                using errcode = 'CR422', detail = format('field=lines[%s].quantity', v_no);
-        end if;
-        insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
-        values (v_tenant, v_order, v_no + 1, p.id, (v_line->>'quantity')::numeric,
-                coalesce((v_line->>'unit_price')::numeric, p.list_price), p.unit_cost);
-        v_no := v_no + 1;
-    end loop;
+    if v_order is null then
+        -- A concurrent retry with the same idempotency key committed first: its order is the answer.
+        -- (ON CONFLICT, not an exception block: a block would start a subtransaction on every call.)
+        select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
+        return v_order;
+    end if;
+    insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
+    select v_tenant, v_order, e.no, p.id, (e.line->>'quantity')::numeric,
+           coalesce((e.line->>'unit_price')::numeric,
+                    case when v_service.discount_percent > 0
+                         then round(p.list_price * (100 - v_service.discount_percent) / 100, 2) else p.list_price end), p.unit_cost
+      from jsonb_array_elements(p_lines) with ordinality as e(line, no)
+      join crm.product p on p.tenant_id = v_tenant and p.id = (e.line->>'product_id')::bigint;
     insert into crm.order_status_history (tenant_id, order_id, status, by_principal)
     values (v_tenant, v_order, p_status, crm.current_principal());
-    if p_status <> 'quoted' then
-        update crm.sales_order set status = p_status where tenant_id = v_tenant and id = v_order;
-    end if;
     insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
     values (v_tenant, crm.current_principal(), 'create', 'order', v_order::text, jsonb_build_object('status', p_status));
     return v_order;
-exception when unique_violation then
-    -- Two concurrent retries with one idempotency key: the second returns the first's order.
-    if p_idempotency_key is not null then
-        select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
-        if found then return v_order; end if;
-    end if;
-    raise;
 end $$;
 
 -- Allowed moves; anything else is a conflict. Shipping invoices the order; a return credits it.

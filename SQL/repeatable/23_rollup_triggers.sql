@@ -45,7 +45,99 @@ begin
     insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
     select tenant_id, day, staff_id, campaign_id, partner_id, sum(orders), sum(units), sum(revenue), sum(cost)
       from by_order group by tenant_id, day, staff_id, campaign_id, partner_id;
+    -- The RFM summary of the customers whose sales the lines added to (one unit per statement).
+    perform crm.add_customer_rfm_sales(k.tenant_id, k.customers, k.days, k.amounts)
+       from (select d.tenant_id, array_agg(d.customer_id) as customers, array_agg(d.day) as days, array_agg(d.amount) as amounts
+               from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day,
+                            sum(l.quantity * l.unit_price) as amount
+                       from new_lines l join crm.sales_order o on o.tenant_id = l.tenant_id and o.id = l.order_id
+                      where crm.is_sale(o.status)
+                      group by 1, 2, 3) d
+              group by d.tenant_id) k;
     return null;
+end $$;
+
+-- Writers of one customer's RFM summary take turns: a transaction lock per customer (in key
+-- order, so two never wait on each other; one lock for the whole unit when there are many), taken
+-- before the statement that reads the summary or the orders, whose snapshot (read committed) then
+-- sees what the writer before it committed; figures from an older snapshot would lose its order.
+create or replace function crm.lock_customer_rfm(p_tenant uuid, p_customers bigint[]) returns void
+    language plpgsql as $$
+begin
+    if cardinality(p_customers) > 64 then
+        perform pg_advisory_xact_lock(1179012710, hashtext(p_tenant::text));
+    else
+        perform pg_advisory_xact_lock_shared(1179012710, hashtext(p_tenant::text));
+        perform pg_advisory_xact_lock(1179012711, k.h) from (select distinct hashint8(c) as h from unnest(p_customers) c order by 1) k;
+    end if;
+end $$;
+
+-- Sales added on days (p_customers[i] bought p_amounts[i] on p_days[i], one entry per customer
+-- and day): a customer whose new days all lie on or outside its first and last purchase day is
+-- brought up to date from its summary row alone (the common case: an order today); one with a
+-- day in between (was that day already a purchase day?) is recomputed from its orders.
+create or replace function crm.add_customer_rfm_sales(p_tenant uuid, p_customers bigint[], p_days date[], p_amounts numeric[])
+    returns void language plpgsql set plan_cache_mode = force_generic_plan as $$
+declare
+    v_inside bigint[];
+begin
+    perform crm.lock_customer_rfm(p_tenant, p_customers);
+    with added as (
+        select a.customer_id, a.day, a.amount from unnest(p_customers, p_days, p_amounts) as a(customer_id, day, amount)),
+    per_customer as (
+        select a.customer_id, r.first_day, r.last_day, r.days, r.revenue, r.first_revenue,
+               min(a.day) as min_day, max(a.day) as max_day, sum(a.amount) as amount,
+               (array_agg(a.amount order by a.day))[1] as min_day_amount,
+               count(*) filter (where r.customer_id is null or a.day not in (r.first_day, r.last_day)) as new_days,
+               coalesce(bool_or(a.day > r.first_day and a.day < r.last_day), false) as inside
+          from added a
+          left join crm.customer_rfm_summary r on r.tenant_id = p_tenant and r.customer_id = a.customer_id
+         group by a.customer_id, r.customer_id, r.first_day, r.last_day, r.days, r.revenue, r.first_revenue),
+    kept as (
+        insert into crm.customer_rfm_summary as r (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
+        select p_tenant, c.customer_id, least(c.first_day, c.min_day), greatest(c.last_day, c.max_day),
+               coalesce(c.days, 0) + c.new_days, coalesce(c.revenue, 0) + c.amount,
+               case when c.first_day is null or c.min_day < c.first_day then c.min_day_amount
+                    when c.min_day = c.first_day then c.first_revenue + c.min_day_amount
+                    else c.first_revenue end
+          from per_customer c where not c.inside
+        on conflict (tenant_id, customer_id) do update
+           set first_day = excluded.first_day, last_day = excluded.last_day, days = excluded.days,
+               revenue = excluded.revenue, first_revenue = excluded.first_revenue
+        returning 1)
+    select array_agg(c.customer_id) into v_inside from per_customer c where c.inside;
+    if v_inside is not null then
+        perform crm.refresh_customer_rfm(p_tenant, v_inside);
+    end if;
+end $$;
+
+-- The RFM summary (crm.customer_rfm_summary, 0051) of the given customers of a unit, recomputed
+-- from their sale orders and lines (a few index reads per customer): exact after any change
+-- (an order that becomes or stops being a sale, lines added, a merge); a customer without a sale
+-- has no row. Called by the triggers here, crm.merge_customers and crm.rebuild_sales_rollups.
+-- Writers take turns (crm.lock_customer_rfm, above).
+-- A generic plan, kept for the session: planning this statement under the policies of four tables
+-- costs ~4 ms, and a custom plan for each new array would be made again on every call.
+create or replace function crm.refresh_customer_rfm(p_tenant uuid, p_customers bigint[]) returns void
+    language plpgsql set plan_cache_mode = force_generic_plan as $$
+begin
+    perform crm.lock_customer_rfm(p_tenant, p_customers);
+    with fresh as (
+        insert into crm.customer_rfm_summary as r (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
+        select d.tenant_id, d.customer_id, min(d.day), max(d.day), count(*), sum(d.value), (array_agg(d.value order by d.day))[1]
+          from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day,
+                       sum(l.quantity * l.unit_price) as value
+                  from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+                 where o.tenant_id = p_tenant and o.customer_id = any (p_customers) and crm.is_sale(o.status)
+                 group by 1, 2, 3) d
+         group by 1, 2
+        on conflict (tenant_id, customer_id) do update
+           set first_day = excluded.first_day, last_day = excluded.last_day, days = excluded.days,
+               revenue = excluded.revenue, first_revenue = excluded.first_revenue
+        returning r.customer_id)
+    delete from crm.customer_rfm_summary r
+     where r.tenant_id = p_tenant and r.customer_id = any (p_customers)
+       and r.customer_id not in (select f.customer_id from fresh f);
 end $$;
 
 -- The yearly rollup follows the monthly one statement by statement (transition tables): what a
@@ -117,6 +209,9 @@ begin
       from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
      where o.tenant_id = p_tenant and o.id = p_order
      group by o.tenant_id, o.ordered_at, o.staff_id, o.campaign_id, o.partner_id;
+
+    perform crm.refresh_customer_rfm(p_tenant, array(select o.customer_id from crm.sales_order o
+                                                      where o.tenant_id = p_tenant and o.id = p_order));
 end $$;
 
 -- Each customer's first month with a sale (crm.customer_first_sale, 0041), from the monthly rows a
@@ -158,4 +253,5 @@ end $$;
 create or replace trigger order_status_rollup after update of status on crm.sales_order
     for each row execute function crm.order_status_rollup();
 
-grant execute on function crm.rollup_order(uuid, bigint, int), crm.order_status_rollup() to crm_unit;
+grant execute on function crm.rollup_order(uuid, bigint, int), crm.order_status_rollup(), crm.refresh_customer_rfm(uuid, bigint[]),
+    crm.lock_customer_rfm(uuid, bigint[]), crm.add_customer_rfm_sales(uuid, bigint[], date[], numeric[]) to crm_unit;

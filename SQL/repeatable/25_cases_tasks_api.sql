@@ -82,7 +82,8 @@ end $$;
 
 -- Task rules, idempotent through rule_key; run by the server on a schedule for each unit.
 -- Settings: care_call_days (30), holidays [{"date": "YYYY-MM-DD", "name": ...}], greeting_days_before (7),
--- visit_weeks_top_tier (8), for the tier-A customers of crm.customer_tier_snapshot. Returns the number of tasks created.
+-- visit_weeks_top_tier (8), for the tier-A customers of crm.customer_tier_snapshot; then each segment's task rule
+-- (crm.run_segment_task_rules). Returns the number of tasks created.
 create or replace function crm.run_task_rules(p_now timestamptz default now()) returns int language plpgsql as $$
 declare
     v_tenant uuid := crm.current_tenant();
@@ -93,6 +94,7 @@ declare
     n int;
     total int := 0;
 begin
+    -- Consent per channel (crm.may_contact, 46_customer_privacy.sql): only a customer's explicit yes.
     -- A care call v_days after each sale, for customers who accept phone contact.
     insert into crm.task (tenant_id, kind, customer_id, owner_id, due_at, note, rule_key)
     select v_tenant, 'care_call', o.customer_id, o.staff_id, o.ordered_at + make_interval(days => v_days),
@@ -100,7 +102,7 @@ begin
       from crm.sales_order o join crm.customer c on c.tenant_id = o.tenant_id and c.id = o.customer_id
      where o.tenant_id = v_tenant and crm.is_sale(o.status)
        and o.ordered_at + make_interval(days => v_days) between p_now - interval '7 days' and p_now + interval '1 day'
-       and coalesce((c.consent->>'phone')::boolean, true)
+       and crm.may_contact(c.consent, 'phone')
     on conflict (tenant_id, rule_key) do nothing;
     get diagnostics n = row_count;
     total := total + n;
@@ -111,19 +113,21 @@ begin
       from jsonb_array_elements(coalesce(s->'holidays', '[]')) h
       join crm.customer c on c.tenant_id = v_tenant and c.merged_into is null
      where (h->>'date')::date between p_now::date and p_now::date + v_before
-       and (coalesce((c.consent->>'email')::boolean, false) or coalesce((c.consent->>'mail')::boolean, false))
+       and (crm.may_contact(c.consent, 'email') or crm.may_contact(c.consent, 'mail'))
     on conflict (tenant_id, rule_key) do nothing;
     get diagnostics n = row_count;
     total := total + n;
-    -- A visit every v_weeks weeks for this year's tier-A customers.
+    -- A visit every v_weeks weeks for this year's tier-A customers who accept visits.
     insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
     select v_tenant, 'visit', r.customer_id, p_now, 'visit for a top-tier customer',
            'visit:' || r.customer_id || ':' || floor(extract(epoch from p_now) / (v_weeks * 7 * 86400))::bigint
-      from crm.customer_tier_snapshot r
+      from crm.customer_tier_snapshot r join crm.customer c on c.tenant_id = r.tenant_id and c.id = r.customer_id
      where r.tenant_id = v_tenant and r.year = extract(year from p_now)::int and r.tier = 'A'
+       and crm.may_contact(c.consent, 'visit')
     on conflict (tenant_id, rule_key) do nothing;
     get diagnostics n = row_count;
-    return total + n;
+    -- The task rules of the unit's segments (45_segments_members.sql).
+    return total + n + crm.run_segment_task_rules(p_now);
 end $$;
 
 grant execute on function crm.case_json(bigint), crm.open_case(jsonb), crm.change_case(bigint, int, text, bigint, text, text, text, numeric),

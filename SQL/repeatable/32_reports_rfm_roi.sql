@@ -6,17 +6,35 @@ set local role crm_owner;
 -- recency = last - first purchase period; T = as-of period - first purchase period;
 -- monetary_value = mean of the per-period sums after the first period (0 with no repeat).
 -- Only sales (confirmed, shipped, delivered) ordered on or before the as-of date count.
+-- By day, a customer whose purchases all lie on or before the as-of day is read from the kept
+-- summary (crm.customer_rfm_summary: one row, not every order line); the rest (by week, or with a
+-- purchase after the as-of day, found by the summary's index on last_day) from their orders.
 create or replace function report.rfm(p_as_of date default current_date, p_period text default 'day')
     returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
     language sql stable security invoker as $$
-    with tx as (
-        select o.tenant_id, o.customer_id,
-               case p_period when 'week' then (date_trunc('week', o.ordered_at at time zone 'UTC')::date - date '1970-01-05') / 7
-                             else (o.ordered_at at time zone 'UTC')::date - date '1970-01-01' end as period_no,
-               sum(l.quantity * l.unit_price) as value
-          from crm.sales_order o
+    select t.slug, r.customer_id, r.days - 1, r.last_day - r.first_day, p_as_of - r.first_day,
+           coalesce(round((r.revenue - r.first_revenue) / nullif(r.days - 1, 0), 2), 0)
+      from crm.customer_rfm_summary r join crm.tenant t on t.id = r.tenant_id
+     where p_period = 'day' and r.last_day <= p_as_of
+    union all
+    (with later as (
+        select r.tenant_id, r.customer_id from crm.customer_rfm_summary r where p_period = 'day' and r.last_day > p_as_of),
+    sales as (
+        select o.tenant_id, o.customer_id, o.ordered_at, l.quantity * l.unit_price as value
+          from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+         where p_period <> 'day' and crm.is_sale(o.status) and (o.ordered_at at time zone 'UTC')::date <= p_as_of
+        union all
+        select o.tenant_id, o.customer_id, o.ordered_at, l.quantity * l.unit_price
+          from later k
+          join crm.sales_order o on o.tenant_id = k.tenant_id and o.customer_id = k.customer_id
           join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-         where crm.is_sale(o.status) and (o.ordered_at at time zone 'UTC')::date <= p_as_of
+         where crm.is_sale(o.status) and (o.ordered_at at time zone 'UTC')::date <= p_as_of),
+    tx as (
+        select x.tenant_id, x.customer_id,
+               case p_period when 'week' then (date_trunc('week', x.ordered_at at time zone 'UTC')::date - date '1970-01-05') / 7
+                             else (x.ordered_at at time zone 'UTC')::date - date '1970-01-01' end as period_no,
+               sum(x.value) as value
+          from sales x
          group by 1, 2, 3),
     marked as (
         select tx.*, min(period_no) over (partition by tenant_id, customer_id) as first_period from tx)
@@ -27,7 +45,7 @@ create or replace function report.rfm(p_as_of date default current_date, p_perio
                            else p_as_of - date '1970-01-01' end) - min(m.period_no))::int,
            coalesce(round(avg(m.value) filter (where m.period_no > m.first_period), 2), 0)
       from marked m join crm.tenant t on t.id = m.tenant_id
-     group by t.slug, m.customer_id
+     group by t.slug, m.customer_id)
 $$;
 comment on function report.rfm(date, text) is 'RFM per customer as of a date, in days or weeks (Fader, Hardie and Lee 2005; lifetimes): frequency, recency, T, monetary_value.';
 

@@ -306,13 +306,15 @@ comment on function report.referrals_json(int) is 'reports.referrals: report.ref
 -- this answers for the unit in crm.tenant_id / SET crm.tenant only, and nothing without one.
 create or replace function crm.unit_api_keys()
     returns table (tenant_id uuid, key_id uuid, principal_id uuid, app_role text, created_at timestamptz, revoked_at timestamptz)
-    language sql stable security definer set search_path = pg_catalog, crm as $$
+    language plpgsql stable security definer set search_path = pg_catalog, crm as $$
+begin
+    return query
     select p.tenant_id, k.id, p.id, p.app_role, k.created_at,
            case when k.revoked_at is null then p.revoked_at when p.revoked_at is null then k.revoked_at
                 else least(k.revoked_at, p.revoked_at) end
       from crm.api_key k join crm.principal p on p.id = k.principal_id
-     where p.kind = 'unit' and p.tenant_id = crm.current_tenant()
-$$;
+     where p.kind = 'unit' and p.tenant_id = crm.current_tenant();
+end $$;
 comment on function crm.unit_api_keys() is
     'The API keys of the caller''s unit (the one set by crm.tenant_id or SET crm.tenant): key, principal, role, created and revoked times; never the hash or prefix. Nothing when no unit is set.';
 

@@ -27,6 +27,7 @@ begin
             'goal', case when c.goal_metric is not null then json_build_object('metric', c.goal_metric, 'target', c.goal_target::text) end,
             'budget', c.budget::text, 'budget_approved', c.budget_approved, 'owner_id', c.owner_id::text,
             'channels', c.channels, 'starts_on', c.starts_on, 'ends_on', c.ends_on, 'version', c.version,
+            'segment_id', c.segment_id::text,
             'products', coalesce((select json_agg(p.product_id::text order by p.product_id) from crm.campaign_product p
                                    where p.tenant_id = c.tenant_id and p.campaign_id = c.id), '[]'),
             'team', coalesce((select json_agg(json_build_object('staff_id', m.staff_id::text, 'role', m.role) order by m.staff_id)

@@ -47,7 +47,8 @@ begin
     end as reason, false as known, null::bigint as customer_id
       from (select s.line, s.name, s.email, s.phone, s.score,
                    crm.normalize_email(s.email) as email_n, crm.normalize_phone(s.phone, cc) as phone_n
-              from pg_temp.import_stage s) k;
+              from pg_temp.import_stage s
+            offset 0) k;  -- a fence: each key normalised once per row, not once per mention below
 
     -- Earlier rows of the same file: the first occurrence wins. Grouped by each key (a hash of the
     -- file's keys; only keys that occur twice are joined back), not a window over every key.
@@ -291,12 +292,15 @@ end $$;
 
 -- The call list after a purchase: customers who bought p_product (in any order, or in the
 -- campaign's orders with p_campaign_only) p_days or more days ago (at most p_days + p_window),
--- accept phone contact (consent.phone), and have no call from this list yet. With p_create_tasks
+-- accept phone contact (crm.may_contact: consent.phone true), and have no call from this list yet. With p_create_tasks
 -- each gets a call task (once: rule_key). Suggestions are surplus products they never bought.
+-- A campaign whose audience is a segment (campaigns.set_audience) calls only its members.
 create or replace function crm.campaign_call_list(p_campaign bigint, p_product bigint, p_days int, p_window int,
                                                   p_campaign_only boolean, p_create_tasks boolean)
     returns table (customer_id bigint, name text, phone text, bought_at timestamptz, task_id bigint, suggestions json)
     language plpgsql as $$
+declare
+    v_segment bigint;
 begin
     if not exists (select 1 from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign) then
         raise exception 'campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
@@ -311,13 +315,19 @@ begin
        and o.ordered_at <= now() - make_interval(days => p_days)
        and o.ordered_at > now() - make_interval(days => p_days + p_window)
      group by o.customer_id;
+    select c.segment_id into v_segment from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign;
+    if v_segment is not null then
+        delete from call_list_buyers b
+         where not exists (select 1 from crm.segment_member_ids(crm.segment_rules(v_segment), null, null, 'phone') m(id)
+                            where m.id = b.customer_id);
+    end if;
     if p_create_tasks then
         insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
         select crm.current_tenant(), 'care_call', b.customer_id, now(),
                'Campaign ' || p_campaign || ': follow-up call after the purchase of product ' || p_product,
                'campaign:' || p_campaign || ':call:' || p_product || ':' || b.customer_id
           from call_list_buyers b join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = b.customer_id
-         where c.consent->>'phone' = 'true' and cardinality(c.phones) > 0
+         where crm.may_contact(c.consent, 'phone') and cardinality(c.phones) > 0
         on conflict (tenant_id, rule_key) do nothing;
     end if;
     return query
@@ -330,7 +340,7 @@ begin
       from call_list_buyers b
       join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = b.customer_id
       left join crm.task t on t.tenant_id = c.tenant_id and t.rule_key = 'campaign:' || p_campaign || ':call:' || p_product || ':' || c.id
-     where c.consent->>'phone' = 'true' and cardinality(c.phones) > 0
+     where crm.may_contact(c.consent, 'phone') and cardinality(c.phones) > 0
        and (t.id is null or t.done_at is null)
      order by b.bought_at, c.id;
 end $$;

@@ -7,9 +7,10 @@ set local role crm_owner;
 -- granted already). crm.partner is a global table without forced row-level security; this
 -- answers the id of one named partner and nothing else.
 create or replace function crm.partner_id(p_slug text) returns uuid
-    language sql stable security definer set search_path = pg_catalog, crm as $$
-    select id from crm.partner where slug = p_slug
-$$;
+    language plpgsql stable security definer set search_path = pg_catalog, crm as $$
+begin
+    return (select p.id from crm.partner p where p.slug = p_slug);
+end $$;
 revoke execute on function crm.partner_id(text) from public;
 
 -- Unit side: grant (or change the grant of) a partner, revoke it, set a partner price.
@@ -80,21 +81,26 @@ begin
 end $$;
 
 -- Partner side: one catalog entry, margin-free, with the partner's price.
-create or replace function crm.catalog_json(p_tenant uuid, p_product bigint) returns json language plpgsql stable as $$
+-- The catalog items of the given product ids as the calling partner sees them (its price, no cost),
+-- one statement for a whole page: catalog.search and catalog.get. Products, units, grants and
+-- prices are read under the partner's own policies; ids it may not see give no row.
+create or replace function crm.catalog_items(p_ids bigint[]) returns table (id bigint, item json)
+    language plpgsql stable as $$
 begin
-    return (
-        select json_build_object('id', p.id::text, 'unit', t.slug, 'unit_name', t.name, 'sku', p.sku, 'name', p.name,
-            'description', p.description, 'product_group', p.product_group, 'list_price', p.list_price::text,
-            'price', coalesce(pp.price, round(p.list_price * (1 - g.discount_pct / 100), 2))::numeric(12,2)::text,
-            'available', p.active, 'warranty_months', p.warranty_months, 'support_contact', p.support_contact,
-            'service_info', p.service_info)
-          from crm.product p
-          join crm.tenant t on t.id = p.tenant_id
-          join crm.partner_grant g on g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
-          left join crm.partner_price pp on pp.tenant_id = p.tenant_id and pp.partner_id = g.partner_id and pp.product_id = p.id
-         where p.tenant_id = p_tenant and p.id = p_product);
+    return query
+    select p.id, json_build_object('id', p.id::text, 'unit', t.slug, 'unit_name', t.name, 'sku', p.sku, 'name', p.name,
+               'description', p.description, 'product_group', p.product_group, 'list_price', p.list_price::text,
+               'price', coalesce(pp.price, round(p.list_price * (1 - g.discount_pct / 100), 2))::numeric(12,2)::text,
+               'available', p.active, 'warranty_months', p.warranty_months, 'support_contact', p.support_contact,
+               'service_info', p.service_info)
+      from crm.product p
+      join crm.tenant t on t.id = p.tenant_id
+      join crm.partner_grant g on g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
+      left join crm.partner_price pp on pp.tenant_id = p.tenant_id and pp.partner_id = g.partner_id and pp.product_id = p.id
+     where p.id = any (p_ids);
 end $$;
 
 grant execute on function crm.partner_id(text), crm.grant_partner(text, jsonb), crm.partner_grant_json(uuid), crm.revoke_partner(text),
     crm.set_partner_price(text, bigint, numeric) to crm_unit;
-grant execute on function crm.catalog_json(uuid, bigint) to crm_partner;
+grant execute on function crm.catalog_items(bigint[]) to crm_partner;
+drop function if exists crm.catalog_json(uuid, bigint);

@@ -118,17 +118,31 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
     delete from crm.customer_month_summary where tenant_id = p_tenant;
     delete from crm.product_month_summary where tenant_id = p_tenant;
     delete from crm.sales_day_summary where tenant_id = p_tenant;
+    delete from crm.customer_rfm_summary where tenant_id = p_tenant;
+    insert into crm.customer_rfm_summary (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
+    select d.tenant_id, d.customer_id, min(d.day), max(d.day), count(*), sum(d.value), (array_agg(d.value order by d.day))[1]
+      from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day, sum(l.quantity * l.unit_price) as value
+              from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+             where o.tenant_id = p_tenant and crm.is_sale(o.status)
+             group by 1, 2, 3) d
+     group by 1, 2;
     insert into crm.customer_month_summary (tenant_id, customer_id, month, revenue, cost, orders, units)
     select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
            sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost), count(distinct o.id), sum(l.quantity)
       from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
      where o.tenant_id = p_tenant and crm.is_sale(o.status)
      group by 1, 2, 3;
-    -- The month rows' trigger fills the year rollup unless triggers are off (a seed): then here.
+    -- The month rows' triggers fill the year rollup and the first sales unless triggers are off (a
+    -- seed): then here.
     insert into crm.customer_year_summary (tenant_id, customer_id, year, revenue, cost, orders, units)
     select tenant_id, customer_id, date_part('year', month)::int, sum(revenue), sum(cost), sum(orders), sum(units)
       from crm.customer_month_summary where tenant_id = p_tenant and current_setting('session_replication_role') = 'replica'
      group by 1, 2, 3;
+    delete from crm.customer_first_sale where tenant_id = p_tenant and current_setting('session_replication_role') = 'replica';
+    insert into crm.customer_first_sale (tenant_id, customer_id, first_month)
+    select tenant_id, customer_id, min(month)
+      from crm.customer_month_summary where tenant_id = p_tenant and orders > 0 and current_setting('session_replication_role') = 'replica'
+     group by 1, 2;
     insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
     select o.tenant_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date, l.product_id, o.staff_id,
            sum(l.quantity), sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost)

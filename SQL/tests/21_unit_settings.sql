@@ -78,7 +78,8 @@ select is((select settings from crm.tenant where slug = 'set-a'), '{}', 'nothing
 select is(crm.update_settings('{"default_country_code": "+1", "sla_hours": {"urgent": 2}, "commission_rates": {"A": 0.05},
                                 "holidays": ["2026-12-25", {"date": "2026-01-01", "name": "New year"}], "lead_offer_hours": 24,
                                 "campaign_approvals": {"budget": ["director", "manager"]}, "customer_tiers": {"A": 0.6}}')::jsonb
-          - 'crm_roi' - 'product_tiers' - 'care_call_days' - 'greeting_days_before' - 'visit_weeks_top_tier' - 'deal_conflict_days',
+          - 'crm_roi' - 'product_tiers' - 'care_call_days' - 'greeting_days_before' - 'visit_weeks_top_tier' - 'deal_conflict_days'
+          - 'event_retention_days',
     '{"default_country_code": "1", "sla_hours": {"urgent": 2, "high": 24, "normal": 72, "low": 168},
       "commission_rates": {"A": 0.05, "B": 0, "C": 0},
       "holidays": [{"date": "2026-01-01", "name": "New year"}, {"date": "2026-12-25", "name": "holiday"}],

@@ -48,11 +48,23 @@ select is((select (units_sold, revenue, gross_margin, margin_rate, profit_tier):
     '(15.000,150.00,90.00,0.6000,A)', 'product profitability from the lines');
 select is((select sum(commission) from report.staff_commission), 7.50::numeric, 'commission 5% of 150 in tier A');
 
--- CRM ROI: cost per customer 20, 2 customers -> 40; margin of the last 12 months 90 (if Jan 2026 is within them).
+-- CRM ROI, independent of today's date: a second unit with the same inputs, whose sales are dated
+-- from now. Two customers -> cost 20 x 2 = 40. In the last 12 months: Rita's 5 units a month ago
+-- (margin 30); outside them: Olaf's 10 units 13 months ago (margin 60, which does not count).
+-- Return 30 x 25% = 7.50, net of cost 40: -32.50.
+reset role;
+insert into crm.tenant (id, slug, name, settings)
+select '00000000-0000-0000-0000-0000000000e2', 'rfm-roi', 'ROI', settings from crm.tenant where slug = 'rfm-a';
+set local role crm_unit;
+select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000e2', true);
+insert into crm.customer (tenant_id, name) values (crm.current_tenant(), 'Repeat Rita'), (crm.current_tenant(), 'Once Olaf');
+insert into crm.product (tenant_id, sku, name, list_price, unit_cost) values (crm.current_tenant(), 'P', 'Product', 10.00, 4.00);
+select crm.create_order((select id from crm.customer where name = x.who), null, null,
+    jsonb_build_array(jsonb_build_object('product_id', (select id from crm.product), 'quantity', x.qty)), 'confirmed', x.at)
+  from (values ('Repeat Rita', 5, now() - interval '1 month'), ('Once Olaf', 10, now() - interval '13 months')) x(who, qty, at);
 select is((select (customers, cost_per_customer, crm_cost)::text from report.crm_roi), '(2,20.0,40.00)', 'CRM cost: 20 per customer x 2');
-select is((select (crm_return, net_return)::text from report.crm_roi),
-    case when date '2026-01-01' >= date_trunc('month', now() - interval '11 months') then '(22.50,-17.50)' else '(0.00,-40.00)' end,
-    'return: margin 90 x 25% = 22.50, net of cost 40');
+select is((select (gross_margin_per_customer, crm_return, net_return, roi)::text from report.crm_roi),
+    '(15.00,7.50,-32.50,-0.8125)', 'return: margin of the last 12 months 30 x 25% = 7.50 (13 months ago does not count), net of cost 40');
 
 select * from finish();
 rollback;

@@ -3,13 +3,14 @@ import Foundation
 
 /// The load generator of `Scripts/bench`: many connections to a running server, each keeping
 /// several requests in flight, latencies into an HDR histogram. `idle` holds connections open
-/// for the memory measurement; `unread` holds connections that send and never read.
+/// for the memory measurement; `unread` holds connections that send and never read; `events`
+/// measures the fan-out of live events.
 @main
 struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench",
         abstract: "Load generator for the CRM server.",
-        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self])
+        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self, EventsCommand.self])
 }
 
 struct LoadCommand: ParsableCommand {

@@ -50,7 +50,8 @@ struct ServeCommand: AsyncParsableCommand {
             registry: AllMethods.registry(),
             metrics: metrics)
         let server = RPCServer(host: host, port: port, services: services, logger: logger)
-        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [.init(service: PoolService(pool: pool)), .init(service: server)]
+        var members: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: PoolService(pool: pool)), .init(service: services.eventService(logger: logger)), .init(service: server)]
         if let metricsListen {
             members.append(.init(service: MetricsEndpoint(host: metricsListen.0, port: metricsListen.1, services: services, logger: logger)))
         }
@@ -91,6 +92,7 @@ extension ServerLimits {
         l.maxConnections = try Env.int("CRM_MAX_CONNECTIONS", default: l.maxConnections, min: 1)
         l.maxInFlightPerConnection = try Env.int("CRM_MAX_IN_FLIGHT", default: l.maxInFlightPerConnection, min: 1)
         l.maxPendingAnswerBytes = try Env.int("CRM_MAX_PENDING_ANSWER_BYTES", default: l.maxPendingAnswerBytes, min: 1)
+        l.maxQueuedEvents = try Env.int("CRM_MAX_QUEUED_EVENTS", default: l.maxQueuedEvents, min: 1)
         l.idleTimeout = .seconds(try Env.int("CRM_IDLE_TIMEOUT_S", default: 300, min: 1))
         l.lineTimeout = .seconds(try Env.int("CRM_LINE_TIMEOUT_S", default: 30, min: 1))
         l.requestDeadline = .milliseconds(try Env.int("CRM_REQUEST_TIMEOUT_MS", default: 30_000, min: 1))

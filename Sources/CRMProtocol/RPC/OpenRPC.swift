@@ -21,6 +21,11 @@ enum OpenRPC {
             if let function = m.function { method["x-sql-function"] = .string(function) }
             methods.append(.object(method))
         }
+        // Server-sent notifications (no id, no answer): OpenRPC has no section for them.
+        let notifications: [JSON] = registry.notifications.map { n in
+            ["name": .string(n.name), "summary": .string(n.summary),
+             "params": ["name": "params", "schema": n.params]]
+        }
         return [
             "openrpc": "1.3.2",
             "info": [
@@ -29,6 +34,7 @@ enum OpenRPC {
                 "description": "Line-delimited JSON-RPC 2.0 over TCP. Log in with auth.login; x-roles lists who may call each method, x-sql-function the SQL function that answers it.",
             ],
             "methods": .array(methods),
+            "x-notifications": .array(notifications),
         ]
     }
 }

@@ -32,6 +32,15 @@ extension RPCServer {
                 let (answers, sink) = AsyncStream<ByteBuffer?>.makeStream()
                 let slots = AsyncSemaphore(limits.maxInFlightPerConnection)
                 let budget = AnswerBudget(limit: limits.maxPendingAnswerBytes)
+                // Server-sent events go to the socket on the channel's event loop, beside the
+                // answers' writer task: a unit's event reaching a thousand subscribers costs a
+                // thousand small jobs on the event loops, not a thousand task wake-ups.
+                let channel = connection.channel
+                let events = EventOutlet(capacity: limits.maxQueuedEvents, allocator: allocator) { outlet in
+                    channel.eventLoop.execute { outlet.flush(to: channel) }
+                }
+                session.attach(events)
+                defer { events.close() }
                 @Sendable func emit(_ json: JSON?) {
                     guard let json else { sink.yield(nil); return }
                     let line = RPCResponse.line(json, allocator: allocator)
@@ -40,9 +49,9 @@ extension RPCServer {
                 }
                 try await withThrowingTaskGroup(of: Void.self) { outer in
                     outer.addTask {
-                        // The single writer: a slot is freed once its answer is handed to the socket.
-                        // After a failed write (the peer is gone) it keeps draining, so the reader
-                        // never waits for a slot that would not come back.
+                        // The single writer of answers: a slot is freed once its answer is handed
+                        // to the socket. After a failed write (the peer is gone) it keeps draining,
+                        // so the reader never waits for a slot that would not come back.
                         var writable = true
                         for await buffer in answers {
                             if let buffer, writable {

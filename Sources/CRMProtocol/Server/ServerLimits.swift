@@ -7,6 +7,9 @@ public struct ServerLimits: Sendable {
     public var maxInFlightPerConnection = 16
     /// Bytes of answers waiting for a slow reader's socket before its input stops being read.
     public var maxPendingAnswerBytes = 1 << 20
+    /// Server-sent events queued for a connection that does not read them; past this the client
+    /// gets a `gap` notification with the cursor to resume from (EventOutlet).
+    public var maxQueuedEvents = 1_000
     /// A connection with no input for this long is closed.
     public var idleTimeout: Duration = .seconds(300)
     /// A line must arrive in full within this long after its first byte (slow senders are closed).

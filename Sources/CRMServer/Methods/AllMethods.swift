@@ -2,7 +2,7 @@ public import CRMProtocol
 /// The registry of every method this server answers. Each area adds its group here.
 public enum AllMethods {
     public static func registry() -> MethodRegistry {
-        MethodRegistry([
+        var registry = MethodRegistry([
             ServerMethods.all(),
             AuthMethods.all(),
             StaffMethods.all(),
@@ -25,6 +25,10 @@ public enum AllMethods {
             PartnerMethods.all(),
             ShareMethods.all(),
             SettingsMethods.all(),
+            SegmentMethods.all(),
+            EventMethods.all(),
         ])
+        registry.declare(EventMethods.notification)
+        return registry
     }
 }

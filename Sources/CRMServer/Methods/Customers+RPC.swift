@@ -43,6 +43,12 @@ enum CustomerMethods {
                       access: .roles([.manager, .director, .agent]), function: "api.customers_merge"),
             RPCMethod("customers.lookup", summary: "Who is calling: the customer for a phone number in any way the unit's country writes it (national or trunk prefix, international call prefix, extension), with open orders, balance, sales of the last 12 months, the last contacts, the last price quoted per product and preferences; one round trip.",
                       params: [.string("phone", required: true, max: 40)], access: .unit, function: "api.customers_lookup"),
+            // Privacy (SQL/repeatable/46_customer_privacy.sql): subject access and erasure, for managers and directors.
+            RPCMethod("customers.export", summary: "Subject access: everything the unit holds about one of its customers in one JSON document (the customer, contact details, lifecycle history, orders with lines, invoices, payments, interactions, calls, cases, tasks, survey answers, loyalty, consents, leads, shares, audit entries).",
+                      params: [.id("id", required: true)], access: .roles([.manager, .director]), function: "api.customers_export"),
+            RPCMethod("customers.erase", summary: "Erases a customer's personal data (name, emails, phones, address, preferences, consents, free text of contacts, cases, tasks, surveys, leads and deals, audit details; merged duplicates too); orders and figures stay. Irreversible, audited; refused (-32009) while the customer is shared with another unit.",
+                      params: [.id("id", required: true), ParamSpec("confirm", .boolean, required: true, "must be true: erasure is irreversible")],
+                      access: .roles([.manager, .director]), function: "api.customers_erase"),
         ]
     }
 }

@@ -4,6 +4,8 @@ import CRMProtocol
 /// SQL/api/orders.sql.
 enum OrderMethods {
     static let statuses = ["quoted", "confirmed", "shipped", "delivered", "cancelled", "returned"]
+    /// What report.goal_progress measures (SQL/repeatable/31_reports_products_goals.sql).
+    static let goalMetrics = ["revenue", "gross_margin", "orders", "new_customers", "contacts", "nps", "churn_rate", "retention_rate", "margin_rate"]
 
     static let line = ParamSpec("line", .object(properties: [
         .id("product_id", required: true),
@@ -32,8 +34,8 @@ enum OrderMethods {
                       params: [.id("customer_id", required: true), .amount("amount", required: true), .id("invoice_id"),
                                .string("method", max: 50), ParamSpec("paid_at", .timestamp), .string("idempotency_key", max: 100)],
                       access: .unitWrite, function: "api.payments_record"),
-            RPCMethod("goals.set", summary: "Sets a goal: a metric, a target, a period, optionally for a staff member or team.",
-                      params: [.string("metric", required: true, max: 50), ParamSpec("target", .decimal(maxScale: 2), required: true),
+            RPCMethod("goals.set", summary: "Sets a goal: a metric, a target, a period, optionally for a staff member or team. Rates (churn_rate, retention_rate, margin_rate) are fractions (0.25 for 25%); nps, churn_rate and retention_rate are the whole unit's; reports.goals defines each metric.",
+                      params: [ParamSpec("metric", .oneOf(goalMetrics), required: true), ParamSpec("target", .decimal(maxScale: 2), required: true),
                                ParamSpec("period_start", .date, required: true), ParamSpec("period_end", .date, required: true),
                                .id("staff_id"), .string("team", max: 100)],
                       access: .roles([.manager, .director]), function: "api.goals_set"),

@@ -33,6 +33,11 @@ enum SettingsMethods {
                   "inputs of reports.crm_roi: costs per customer and the success rate (0-1)"),
         ParamSpec("deal_conflict_days", .integer(min: 0, max: Int64(Int32.max)), "window in which a second partner's deal for the same prospect is a conflict"),
         ParamSpec("lead_offer_hours", .integer(min: 0, max: Int64(Int32.max)), "hours a partner has to answer a lead offer"),
+        ParamSpec("tier_service", .object(properties: ["A", "B", "C", "D"].map {
+                      ParamSpec($0, .object(properties: [ParamSpec("discount_percent", .number, "0-100, two decimals: off the list price"),
+                                                         ParamSpec("delivery_days", .integer(min: 0, max: 365), "delivery promised within so many days")]))
+                  }), "per customer tier: a discount off list prices and a delivery promise that orders.create and quotes.create apply (null removes a tier's rule)"),
+        ParamSpec("event_retention_days", .integer(min: 0, max: Int64(Int32.max)), "days the unit's live events are kept for events.since (1-365)"),
     ]
 
     static func all() -> [RPCMethod] {

@@ -12,6 +12,8 @@ public final class ServerServices: ServerApplication {
     public let metrics: ServerMetrics
     public let version: String
     public let startedAt: Date
+    /// Live event subscriptions (events.subscribe); EventService wakes its reader.
+    public let events: EventHub
 
     public init(database: CRMDatabase, limits: ServerLimits, registry: MethodRegistry, metrics: ServerMetrics = ServerMetrics(),
                 version: String = "0.1.0") {
@@ -21,6 +23,12 @@ public final class ServerServices: ServerApplication {
         self.metrics = metrics
         self.version = version
         self.startedAt = Date()
+        self.events = EventHub(database: database, logger: database.logger)
+    }
+
+    /// The service that feeds the subscriptions: run it next to the server.
+    public func eventService(logger: Logger) -> EventService {
+        EventService(hub: events, url: database.pool.configuration.url, logger: logger)
     }
 
     /// The protocol layer's services for a server of these handlers: its capacity is the pool's

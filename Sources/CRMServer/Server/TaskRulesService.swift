@@ -6,8 +6,11 @@ public import ServiceLifecycle
 
 /// Runs every unit's scheduled work on a schedule: the tier snapshot, lead offers that expired
 /// or were declined (passed to the next partner), folding the sales rollups' delta rows, then
-/// the task rules (care calls, holiday greetings, top-tier visits); then, at most once a day per
-/// unit, the customer-lifetime prediction fit (`CustomerPredictionRefresh`).
+/// the task rules (care calls, holiday greetings, top-tier visits, segments' task rules) and each
+/// segment's size of the day (taken once a day); then, at most once a day per unit, the
+/// customer-lifetime prediction fit (`CustomerPredictionRefresh`). Each pass also writes the
+/// unit's time-based events (SLA due soon or breached, lead offers expiring, tasks due; each
+/// once) and deletes its events older than `event_retention_days`.
 /// The rules are idempotent in SQL, so two servers running them at once create each task once.
 public struct TaskRulesService: Service {
     let database: CRMDatabase
@@ -34,7 +37,9 @@ public struct TaskRulesService: Service {
 
     /// One pass over every unit, each in its own transaction under the unit role. Returns tasks created.
     public func runOnce() async throws -> Int {
-        try await database.pool.withConnection { conn in
+        // Time-based events announce what falls due before the next pass (SQL/repeatable/71_events_scheduled.sql).
+        let horizon = "\(interval.components.seconds) seconds"
+        return try await database.pool.withConnection { conn in
             let units: [String] = try AdminOperations.asAdmin(conn) { c in
                 try c.query("select id::text as id from crm.tenant order by slug").map { try $0.get("id") }
             }
@@ -46,7 +51,8 @@ public struct TaskRulesService: Service {
                     return try c.query("""
                         select crm.refresh_customer_tiers() as tiers, crm.reassign_partner_leads() as moved,
                                crm.compact_sales_rollups() as folded, crm.refresh_basket_pairs() as pairs,
-                               crm.run_task_rules() as n
+                               crm.run_task_rules() as n, crm.snapshot_segment_sizes() as segments,
+                               crm.emit_due_events(\(horizon)::interval) as due_events, crm.purge_events() as purged
                         """)[0].get("n", as: Int.self)
                 }
             }

@@ -32,7 +32,8 @@ final class ServerHarness: @unchecked Sendable {
         let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger, observer: metrics), limits: limits,
                                       registry: registry, metrics: metrics)
         let server = RPCServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: server)], logger: logger))
+        let group = ServiceGroup(configuration: .init(services: [.init(service: services.eventService(logger: logger)), .init(service: server)],
+                                                      logger: logger))
         let running = Task { try await group.run() }
         let address = try await server.listeningAddress()
         return ServerHarness(db: db, pool: pool, server: server, group: group, running: running, port: address.port!)

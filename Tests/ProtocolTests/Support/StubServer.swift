@@ -55,6 +55,21 @@ final class StubServer: @unchecked Sendable {
             RPCMethod("plans.approve", summary: "Managers only", access: .roles([.manager])) { _, ctx in
                 .string("approved by \(ctx.principal?.appRole ?? "?")")
             },
+            // Offers `n` server-sent events of `bytes` each to the caller's connection at once:
+            // how many were queued and how many dropped (EventOutlet's bound).
+            RPCMethod("spec.events", summary: "A burst of events", params: [ParamSpec("n", .integer(min: 0, max: 1_000_000)),
+                                                                        ParamSpec("bytes", .integer(min: 0, max: 100_000))],
+                      access: .unit) { p, ctx in
+                guard let outlet = ctx.session.events else { return .null }
+                let padding = String(repeating: "x", count: p.int("bytes") ?? 0)
+                var queued = 0, dropped = 0, most = 0
+                for i in 1...max(1, p.int("n") ?? 1) {
+                    let params: JSON = ["topic": "spec.burst", "cursor": .string(String(i)), "data": .string(padding)]
+                    if outlet.offer(outlet.line(params: params.serialized), cursor: String(i)) == .queued { queued += 1 } else { dropped += 1 }
+                    most = max(most, outlet.queuedCount)
+                }
+                return ["queued": .number(String(queued)), "dropped": .number(String(dropped)), "most_queued": .number(String(most))]
+            },
             RPCMethod("reports.slow", summary: "A report that takes a while", params: [ParamSpec("ms", .integer(min: 0, max: 5_000))],
                       access: .unit) { p, _ in
                 try? await Task.sleep(for: .milliseconds(p.int("ms") ?? 0))
