@@ -10,6 +10,11 @@
 -- catalog for that):
 --   * `tenant_id = any (array(<units sharing all their customers with the caller>))`: an init plan;
 --   * `(tenant_id, customer_id) in (<customers shared one by one>)`: one hashed sub-select.
+-- Both read crm.shares_received, the live shares made to the caller's unit: a view that runs as
+-- its owner, so that each sub-select does not carry crm.customer_share's own policy with its init
+-- plans. A customers.lookup touches seven of these tables: every sub-select is set up with the
+-- plan even when it never runs (nothing shared), and the view took that set-up from about 55 to
+-- about 30 microseconds a lookup at a million customers.
 -- Tables whose rows name the customer only through an order or a case (order status history,
 -- case history) take the hashed set of (unit, order) or (unit, case) of the customers shared one
 -- by one, read through the orders' and cases' own policies, as order lines do (0009).
@@ -21,6 +26,15 @@
 -- these tables, no policy for crm_partner). Revoking a share (customer_share.revoked_at) hides
 -- the rows at the caller's next statement.
 set local role crm_owner;
+
+-- The caller's unit's live received shares (the owner reads every share, 0003; the view keeps to
+-- the caller's). No security_invoker: that is its point; it shows a unit what crm.customer_share's
+-- own policy shows it of the shares made to it, and nothing else.
+create view crm.shares_received as
+select s.tenant_id, s.customer_id from crm.customer_share s
+ where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null;
+comment on view crm.shares_received is 'The live shares made to the caller''s unit: (unit, customer), customer null for all of the unit''s. Read by the shared-read policies of 0049.';
+grant select on crm.shares_received to crm_unit, crm_viewer;
 
 do $$
 declare
@@ -39,12 +53,9 @@ begin
         ('call_record', 'unit users see the calls of customers shared with them', true)
     ) as v(tab, policy, customer_optional) loop
         execute format($f$create policy %I on crm.%I for select to crm_unit, crm_viewer
-            using ((tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                            where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                              and s.customer_id is null))%s)
-                   or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.customer_share s
-                                                    where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                                      and s.customer_id is not null))$f$,
+            using ((tenant_id = any (array(select s.tenant_id from crm.shares_received s where s.customer_id is null))%s)
+                   or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.shares_received s
+                                                    where s.customer_id is not null))$f$,
             t.policy, t.tab, case when t.customer_optional then ' and customer_id is not null' else '' end);
     end loop;
 end $$;
@@ -53,26 +64,20 @@ end $$;
 -- shared one by one (a unit never shares with itself, so its own rows never reach this arm).
 create policy "unit users see the status history of shared orders" on crm.order_status_history
     for select to crm_unit, crm_viewer
-    using (tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                   where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                     and s.customer_id is null))
+    using (tenant_id = any (array(select s.tenant_id from crm.shares_received s where s.customer_id is null))
            or (tenant_id, order_id) in (select o.tenant_id, o.id
-                                          from crm.customer_share s
+                                          from crm.shares_received s
                                           join crm.sales_order o on o.tenant_id = s.tenant_id and o.customer_id = s.customer_id
-                                         where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                           and s.customer_id is not null));
+                                         where s.customer_id is not null));
 
 -- Case history: likewise through the cases of customers shared one by one.
 create policy "unit users see the history of shared customers' cases" on crm.case_status_history
     for select to crm_unit, crm_viewer
-    using (tenant_id = any (array(select s.tenant_id from crm.customer_share s
-                                   where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                     and s.customer_id is null))
+    using (tenant_id = any (array(select s.tenant_id from crm.shares_received s where s.customer_id is null))
            or (tenant_id, case_id) in (select k.tenant_id, k.id
-                                         from crm.customer_share s
+                                         from crm.shares_received s
                                          join crm.service_case k on k.tenant_id = s.tenant_id and k.customer_id = s.customer_id
-                                        where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null
-                                          and s.customer_id is not null));
+                                        where s.customer_id is not null));
 
 -- The case-history arm finds the cases of each customer shared one by one; a customer's cases had
 -- only an index of the open ones.
