@@ -197,7 +197,13 @@ begin
     return (
         select crm.customer_json(c)::jsonb || jsonb_build_object(
             'lifecycle_history', (select coalesce(jsonb_agg(jsonb_build_object('stage', h.stage, 'at', h.at) order by h.at, h.id), '[]')
-                                    from crm.customer_lifecycle_history h where h.tenant_id = c.tenant_id and h.customer_id = c.id))
+                                    from crm.customer_lifecycle_history h where h.tenant_id = c.tenant_id and h.customer_id = c.id),
+            -- What the units sharing with this one know of the guest (17_shared_reads.sql); only
+            -- when some unit shares with it, a guard computed once.
+            'shared', case when (select exists (select 1 from crm.customer_share s where s.shared_with = (select crm.current_tenant())
+                                                                  and s.revoked_at is null))
+                           then crm.shared_customer_json(c.tenant_id, c.id, c.phones, c.emails)
+                           else crm.shared_customer_none() end)
           from crm.customer c
          where c.tenant_id = any (array[(select crm.current_tenant())]
                                   || array(select s.tenant_id from crm.customer_share s

@@ -114,7 +114,13 @@ begin
                                          order by t.due_at limit 5) t), '[]'::json),
             'tier', (select s.tier from crm.customer_tier_snapshot s where s.tenant_id = c.tenant_id and s.customer_id = c.id
                       and s.year = extract(year from now())::int),
-            'preferences', c.preferences)
+            'preferences', c.preferences,
+            -- The same guest in the units sharing with this one (17_shared_reads.sql), each item
+            -- naming its unit; only when some unit shares with this one, a guard computed once.
+            'shared', case when (select exists (select 1 from crm.customer_share s where s.shared_with = (select crm.current_tenant())
+                                                                  and s.revoked_at is null))
+                           then crm.shared_customer_json(c.tenant_id, c.id, c.phones, c.emails)
+                           else crm.shared_customer_none() end)
           from c);
 end $$;
 

@@ -1,13 +1,14 @@
--- Lean shared-read policies (0037, issue 16). Sharing keeps its meaning on every table that has a
--- shared-read policy (customers, lifecycle history, contact details, contacts, orders, order
--- lines): a unit reads the rows of the customers shared with it, one by one or all of a unit,
--- never writes them, never reads them after revocation, never reads anything of a customer that
--- is not shared; cases stay unshared (issue 18 will change that). And a catalog walk, so that no
+-- Lean shared-read policies (0037, issue 16; 0049). Sharing keeps its meaning on every table that
+-- has a shared-read policy (customers, lifecycle history, contact details, contacts, orders, order
+-- lines, and since 0049 order history, invoices, payments, the sales rollups, tiers, quoted prices,
+-- cases and their history, tasks, survey answers and calls): a unit reads the rows of the
+-- customers shared with it, one by one or all of a unit, never writes them, never reads them after
+-- revocation, never reads anything of a customer that is not shared. And a catalog walk, so that no
 -- policy calls a function per row again: every function a policy depends on takes no argument
 -- and appears only as an init plan, `(select crm.f())`; crm.is_shared_customer in particular.
 -- customers.lookup and customers.get answer the customer as crm.customer_json gives it.
 begin;
-select plan(34);
+select plan(56);
 
 insert into crm.tenant (id, slug, name) values
     ('00000000-0000-0000-0000-0000000010a1', 'lean-a', 'A'), ('00000000-0000-0000-0000-0000000010b1', 'lean-b', 'B'),
@@ -46,7 +47,40 @@ union all select 'interaction', g.name from crm.interaction i join lean_guest g 
 union all select 'customer_lifecycle_history', g.name from crm.customer_lifecycle_history h
     join lean_guest g on g.tenant_id = h.tenant_id and g.id = h.customer_id
 union all select 'service_case', g.name from crm.service_case k join lean_guest g on g.tenant_id = k.tenant_id and g.id = k.customer_id;
-grant select on lean_seen, lean_guest, lean_order to crm_unit, crm_viewer;
+-- Everything else that hangs off a guest (0049), one row each (the rollups: the order triggers).
+insert into crm.order_status_history (tenant_id, order_id, status) select tenant_id, order_id, 'confirmed' from lean_order;
+insert into crm.invoice (tenant_id, order_id, customer_id, amount)
+select o.tenant_id, o.order_id, g.id, 10 from lean_order o join lean_guest g on g.tenant_id = o.tenant_id and g.name = o.name;
+insert into crm.payment (tenant_id, customer_id, amount) select tenant_id, id, 4 from lean_guest;
+insert into crm.customer_tier_snapshot (tenant_id, customer_id, year, tier, basis_gross_margin)
+select tenant_id, id, extract(year from now())::int, 'A', 5 from lean_guest;
+insert into crm.quoted_price (tenant_id, interaction_id, customer_id, product_id, price)
+select i.tenant_id, i.id, i.customer_id, p.id, 9 from crm.interaction i join lean_guest g on g.tenant_id = i.tenant_id and g.id = i.customer_id
+  join crm.product p on p.tenant_id = i.tenant_id and p.sku = 'LEAN-1';
+insert into crm.case_status_history (tenant_id, case_id, status)
+select k.tenant_id, k.id, 'open' from crm.service_case k join lean_guest g on g.tenant_id = k.tenant_id and g.id = k.customer_id;
+insert into crm.task (tenant_id, kind, customer_id, due_at) select tenant_id, 'call', id, now() + interval '1 day' from lean_guest;
+insert into crm.survey_response (tenant_id, customer_id, score) select tenant_id, id, 9 from lean_guest;
+insert into crm.call_record (tenant_id, customer_id, reason) select tenant_id, id, 'question' from lean_guest;
+-- A task and a call of nobody in C (which shares all its customers): they hang off no customer.
+insert into crm.task (tenant_id, kind, due_at, note) values ('00000000-0000-0000-0000-0000000010c1', 'other', now(), 'C''s own errand');
+insert into crm.call_record (tenant_id, phone, reason) values ('00000000-0000-0000-0000-0000000010c1', '+4930999', 'other');
+create temp view lean_seen_more with (security_invoker = true) as
+select 'order_status_history' as tab, g.name from crm.order_status_history h join lean_order g on g.tenant_id = h.tenant_id and g.order_id = h.order_id
+union all select 'invoice', g.name from crm.invoice v join lean_guest g on g.tenant_id = v.tenant_id and g.id = v.customer_id
+union all select 'payment', g.name from crm.payment p join lean_guest g on g.tenant_id = p.tenant_id and g.id = p.customer_id
+union all select 'customer_month_summary', g.name from crm.customer_month_summary s join lean_guest g on g.tenant_id = s.tenant_id and g.id = s.customer_id
+union all select 'customer_year_summary', g.name from crm.customer_year_summary s join lean_guest g on g.tenant_id = s.tenant_id and g.id = s.customer_id
+union all select 'customer_tier_snapshot', g.name from crm.customer_tier_snapshot s join lean_guest g on g.tenant_id = s.tenant_id and g.id = s.customer_id
+union all select 'quoted_price', g.name from crm.quoted_price q join lean_guest g on g.tenant_id = q.tenant_id and g.id = q.customer_id
+union all select 'case_status_history', g.name from crm.case_status_history h
+    join crm.service_case k on k.tenant_id = h.tenant_id and k.id = h.case_id join lean_guest g on g.tenant_id = k.tenant_id and g.id = k.customer_id
+union all select 'task', coalesce(g.name, t.note) from crm.task t left join lean_guest g on g.tenant_id = t.tenant_id and g.id = t.customer_id
+ where t.tenant_id in (select tenant_id from lean_guest)
+union all select 'survey_response', g.name from crm.survey_response r join lean_guest g on g.tenant_id = r.tenant_id and g.id = r.customer_id
+union all select 'call_record', coalesce(g.name, c.phone) from crm.call_record c left join lean_guest g on g.tenant_id = c.tenant_id and g.id = c.customer_id
+ where c.tenant_id in (select tenant_id from lean_guest);
+grant select on lean_seen, lean_seen_more, lean_guest, lean_order to crm_unit, crm_viewer;
 
 -- Which guests B sees in a table, as crm_unit and as crm_viewer (the same answer expected).
 create function pg_temp.seen(p_role text, p_tab text) returns text[] language plpgsql as $$
@@ -55,7 +89,8 @@ declare
 begin
     execute format('set local role %I', p_role);
     perform set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010b1', true);
-    select coalesce(array_agg(distinct name order by name), '{}') into v from pg_temp.lean_seen where tab = p_tab;
+    select coalesce(array_agg(distinct name order by name), '{}') into v
+      from (select * from pg_temp.lean_seen union all select * from pg_temp.lean_seen_more) x where tab = p_tab;
     reset role;
     return v;
 end $$;
@@ -78,11 +113,13 @@ select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010c1', true)
 select lives_ok($$select crm.share_all_customers('lean-b')$$, 'C shares all its customers with B');
 reset role;
 
--- 2 x 7 tables: B reads the shared guests' rows, nothing of Guest Two, no case.
-select is(pg_temp.seen(r, t), case when t = 'service_case' then '{}'::text[] else '{Guest One,Guest Three}' end,
-          format('%s in B reads the %s rows of shared guests only', r, t))
+-- 2 x 18 tables: B reads the shared guests' rows, nothing of Guest Two, nothing of C's that hangs
+-- off no customer.
+select is(pg_temp.seen(r, t), '{Guest One,Guest Three}'::text[], format('%s in B reads the %s rows of shared guests only', r, t))
   from unnest('{crm_unit,crm_viewer}'::text[]) r,
-       unnest('{customer,customer_contact,sales_order,order_line,interaction,customer_lifecycle_history,service_case}'::text[]) t;
+       unnest('{customer,customer_contact,sales_order,order_line,interaction,customer_lifecycle_history,service_case,
+                order_status_history,invoice,payment,customer_month_summary,customer_year_summary,customer_tier_snapshot,
+                quoted_price,case_status_history,task,survey_response,call_record}'::text[]) t;
 
 -- Read-only: B's writes touch nothing of A or C.
 set local role crm_unit;
@@ -111,12 +148,12 @@ select is((crm.lookup_customer('+4930100001')->'customer')::jsonb,
           'lookup: the customer is crm.customer_json of it');
 select is(json_array_length(crm.lookup_customer('+4930100001')->'open_orders'), 1, 'lookup: B sees the shared guest''s open order');
 select is(crm.lookup_customer('+4930100002')::text, null, 'lookup: B finds nothing of a guest not shared');
-select is(crm.get_customer(c.id),
+select is(crm.get_customer(c.id) - 'shared',
           (select crm.customer_json(x)::jsonb || jsonb_build_object('lifecycle_history',
                     (select coalesce(jsonb_agg(jsonb_build_object('stage', h.stage, 'at', h.at) order by h.at, h.id), '[]')
                        from crm.customer_lifecycle_history h where h.tenant_id = x.tenant_id and h.customer_id = x.id))
              from crm.customer x where x.tenant_id = c.tenant_id and x.id = c.id),
-          'get: crm.customer_json with the lifecycle history')
+          'get: crm.customer_json with the lifecycle history (and what other units know, 29_shared_reads.sql)')
   from lean_guest c where c.name = 'Guest Three';
 select is(crm.get_customer((select id from lean_guest where name = 'Guest Two')), null, 'get: nothing of a guest not shared');
 reset role;
@@ -129,7 +166,9 @@ select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000010c1', true)
 select ok(crm.revoke_share((select s.id from crm.customer_share s where s.tenant_id = crm.current_tenant())), 'C revokes its share');
 reset role;
 select is(array_agg(t order by t), null, 'after revocation B reads no row of another unit in any table')
-  from unnest('{customer,customer_contact,sales_order,order_line,interaction,customer_lifecycle_history,service_case}'::text[]) t,
+  from unnest('{customer,customer_contact,sales_order,order_line,interaction,customer_lifecycle_history,service_case,
+                order_status_history,invoice,payment,customer_month_summary,customer_year_summary,customer_tier_snapshot,
+                quoted_price,case_status_history,task,survey_response,call_record}'::text[]) t,
        unnest('{crm_unit,crm_viewer}'::text[]) r
  where pg_temp.seen(r, t) <> '{}';
 set local role crm_unit;

@@ -21,6 +21,7 @@ public enum AllMethods {
             LeadMethods.all(),
             CampaignReportMethods.all(),
             ExplainReportMethods.all(),
+            GroupReportMethods.all(),
             PartnerMethods.all(),
             ShareMethods.all(),
             SettingsMethods.all(),
