@@ -154,23 +154,30 @@ begin
          where y.tenant_id = d.tenant_id and y.customer_id = d.customer_id and y.year = d.year;
         return null;
     end if;
+    -- A new yearly row is existing when the customer's first sale came before its year (the first
+    -- sales' trigger on the same statement runs first: triggers fire by name).
     if tg_op = 'INSERT' then
-        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units)
-        select n.tenant_id, n.customer_id, date_part('year', n.month)::int, sum(n.revenue), sum(n.cost), sum(n.orders), sum(n.units)
-          from new_months n
-         group by 1, 2, 3
+        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
+        select g.*, coalesce((select f.first_month < make_date(g.year, 1, 1) from crm.customer_first_sale f
+                               where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
+          from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, sum(n.revenue), sum(n.cost),
+                       sum(n.orders), sum(n.units)
+                  from new_months n
+                 group by 1, 2, 3) g
         on conflict (tenant_id, customer_id, year) do update
            set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
                orders = s.orders + excluded.orders, units = s.units + excluded.units;
     else
-        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units)
-        select d.tenant_id, d.customer_id, d.year, sum(d.revenue), sum(d.cost), sum(d.orders), sum(d.units)
-          from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, n.revenue, n.cost, n.orders, n.units
-                  from new_months n
-                union all
-                select o.tenant_id, o.customer_id, date_part('year', o.month)::int, -o.revenue, -o.cost, -o.orders, -o.units
-                  from old_months o) d
-         group by d.tenant_id, d.customer_id, d.year
+        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
+        select g.*, coalesce((select f.first_month < make_date(g.year, 1, 1) from crm.customer_first_sale f
+                               where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
+          from (select d.tenant_id, d.customer_id, d.year, sum(d.revenue), sum(d.cost), sum(d.orders), sum(d.units)
+                  from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, n.revenue, n.cost, n.orders, n.units
+                          from new_months n
+                        union all
+                        select o.tenant_id, o.customer_id, date_part('year', o.month)::int, -o.revenue, -o.cost, -o.orders, -o.units
+                          from old_months o) d
+                 group by d.tenant_id, d.customer_id, d.year) g
         on conflict (tenant_id, customer_id, year) do update
            set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
                orders = s.orders + excluded.orders, units = s.units + excluded.units;
@@ -219,10 +226,17 @@ end $$;
 -- inserts: a customer's first sale in a month always inserts its monthly row.
 create or replace function crm.customer_first_sale_statement() returns trigger language plpgsql as $$
 begin
-    insert into crm.customer_first_sale as f (tenant_id, customer_id, first_month)
-    select n.tenant_id, n.customer_id, min(n.month) from new_months n where n.orders > 0 group by 1, 2
-    on conflict (tenant_id, customer_id) do update set first_month = excluded.first_month
-     where excluded.first_month < f.first_month;
+    with moved as (
+        insert into crm.customer_first_sale as f (tenant_id, customer_id, first_month)
+        select n.tenant_id, n.customer_id, min(n.month) from new_months n where n.orders > 0 group by 1, 2
+        on conflict (tenant_id, customer_id) do update set first_month = excluded.first_month
+         where excluded.first_month < f.first_month
+        returning f.tenant_id, f.customer_id, f.first_month)
+    -- The customer's yearly rows made before (a first sale moved earlier): existing from the year after it.
+    update crm.customer_year_summary y set existing = y.year > date_part('year', m.first_month)
+      from moved m
+     where y.tenant_id = m.tenant_id and y.customer_id = m.customer_id
+       and y.existing is distinct from (y.year > date_part('year', m.first_month));
     return null;
 end $$;
 grant execute on function crm.customer_first_sale_statement() to crm_unit;

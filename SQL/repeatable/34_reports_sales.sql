@@ -193,16 +193,15 @@ comment on column report.existing_vs_new_monthly.existing_share_of_margin is 'Ex
 create or replace view report.existing_vs_new_yearly with (security_invoker = true) as
 select t.slug as tenant,
        y.year,
-       count(*) filter (where f.first_month < make_date(y.year, 1, 1)) as existing_customers,
-       coalesce(sum(y.revenue) filter (where f.first_month < make_date(y.year, 1, 1)), 0) as existing_revenue,
-       coalesce(sum(y.gross_margin) filter (where f.first_month < make_date(y.year, 1, 1)), 0) as existing_gross_margin,
-       count(*) filter (where not f.first_month < make_date(y.year, 1, 1)) as new_customers,
-       coalesce(sum(y.revenue) filter (where not f.first_month < make_date(y.year, 1, 1)), 0) as new_revenue,
-       coalesce(sum(y.gross_margin) filter (where not f.first_month < make_date(y.year, 1, 1)), 0) as new_gross_margin,
-       round(sum(y.gross_margin) filter (where f.first_month < make_date(y.year, 1, 1)) / nullif(sum(y.gross_margin), 0), 4)
+       count(*) filter (where y.existing) as existing_customers,
+       coalesce(sum(y.revenue) filter (where y.existing), 0) as existing_revenue,
+       coalesce(sum(y.gross_margin) filter (where y.existing), 0) as existing_gross_margin,
+       count(*) filter (where not y.existing) as new_customers,
+       coalesce(sum(y.revenue) filter (where not y.existing), 0) as new_revenue,
+       coalesce(sum(y.gross_margin) filter (where not y.existing), 0) as new_gross_margin,
+       round(sum(y.gross_margin) filter (where y.existing) / nullif(sum(y.gross_margin), 0), 4)
            as existing_share_of_margin
   from crm.customer_year_summary y
-  join crm.customer_first_sale f on f.tenant_id = y.tenant_id and f.customer_id = y.customer_id
   join crm.tenant t on t.id = y.tenant_id
  where y.orders > 0
  group by t.slug, y.year;
