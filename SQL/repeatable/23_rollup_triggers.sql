@@ -177,7 +177,9 @@ begin
                         union all
                         select o.tenant_id, o.customer_id, date_part('year', o.month)::int, -o.revenue, -o.cost, -o.orders, -o.units
                           from old_months o) d
-                 group by d.tenant_id, d.customer_id, d.year) g
+                 group by d.tenant_id, d.customer_id, d.year
+                 -- (an update that changed no amount, e.g. of `existing` alone, adds nothing)
+                having sum(d.revenue) <> 0 or sum(d.cost) <> 0 or sum(d.orders) <> 0 or sum(d.units) <> 0) g
         on conflict (tenant_id, customer_id, year) do update
            set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
                orders = s.orders + excluded.orders, units = s.units + excluded.units;
@@ -237,6 +239,14 @@ begin
       from moved m
      where y.tenant_id = m.tenant_id and y.customer_id = m.customer_id
        and y.existing is distinct from (y.year > date_part('year', m.first_month));
+    -- The monthly rows of the customers this statement added months to (the new ones, and all of a
+    -- customer whose first sale moved): existing when the first sale came more than 12 months
+    -- before the month. Only `existing` changes, so the yearly rollup's update trigger adds nothing.
+    update crm.customer_month_summary s set existing = f.first_month < (s.month - interval '12 months')::date
+      from crm.customer_first_sale f
+     where f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
+       and (s.tenant_id, s.customer_id) in (select distinct n.tenant_id, n.customer_id from new_months n)
+       and s.existing is distinct from (f.first_month < (s.month - interval '12 months')::date);
     return null;
 end $$;
 grant execute on function crm.customer_first_sale_statement() to crm_unit;

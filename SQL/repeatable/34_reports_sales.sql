@@ -141,20 +141,19 @@ comment on function report.basket_affinity_json(numeric, int) is 'reports.basket
 
 -- A customer is an existing customer in a month when they had a sale before the first day of the
 -- same month a year earlier (first sale more than 12 months before the month); otherwise new.
--- Read from the monthly rollup and each customer's first month with a sale (crm.customer_first_sale,
--- kept from the rollup by a trigger): one row per customer to join, not their earlier months.
+-- Read from the monthly rollup alone: its `existing` (0053) is kept from each customer's first month
+-- with a sale (crm.customer_first_sale) by the rollup triggers.
 -- Rollup rows left at zero by a cancellation or a merge (orders = 0) are not sales.
 create or replace view report.customer_month_status with (security_invoker = true) as
 select t.slug as tenant,
        s.customer_id,
        s.month,
-       coalesce(f.first_month < (s.month - interval '12 months')::date, false) as existing,
+       s.existing,
        s.orders,
        s.revenue,
        s.revenue - s.cost as gross_margin
   from crm.customer_month_summary s
   join crm.tenant t on t.id = s.tenant_id
-  left join crm.customer_first_sale f on f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
  where s.orders > 0;
 
 comment on view report.customer_month_status is 'Each customer''s sales per month, marked existing (a sale before the first day of the same month a year earlier) or new.';

@@ -147,6 +147,10 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
       from crm.customer_first_sale f
      where y.tenant_id = p_tenant and f.tenant_id = y.tenant_id and f.customer_id = y.customer_id
        and f.first_month < make_date(y.year, 1, 1) and current_setting('session_replication_role') = 'replica';
+    update crm.customer_month_summary s set existing = true
+      from crm.customer_first_sale f
+     where s.tenant_id = p_tenant and f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
+       and f.first_month < (s.month - interval '12 months')::date and current_setting('session_replication_role') = 'replica';
     insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
     select o.tenant_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date, l.product_id, o.staff_id,
            sum(l.quantity), sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost)
