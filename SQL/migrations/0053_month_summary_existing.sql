@@ -11,8 +11,9 @@ comment on column crm.customer_month_summary.existing is
     'The customer''s first sale (crm.customer_first_sale) came more than 12 months before this month: an existing customer in it; kept by the rollup triggers.';
 
 -- Existing rows, with the force lifted for this transaction (no policy is crm_owner's), and the
--- yearly rollup's update trigger off: the amounts do not change.
-alter table crm.customer_month_summary disable trigger customer_year_rollup_update;
+-- table's triggers off (the yearly rollup's, where the repeatable files made them already): the
+-- amounts do not change.
+alter table crm.customer_month_summary disable trigger user;
 alter table crm.customer_month_summary no force row level security;
 alter table crm.customer_first_sale no force row level security;
 update crm.customer_month_summary s set existing = true
@@ -20,4 +21,4 @@ update crm.customer_month_summary s set existing = true
  where f.tenant_id = s.tenant_id and f.customer_id = s.customer_id and f.first_month < (s.month - interval '12 months')::date;
 alter table crm.customer_month_summary force row level security;
 alter table crm.customer_first_sale force row level security;
-alter table crm.customer_month_summary enable trigger customer_year_rollup_update;
+alter table crm.customer_month_summary enable trigger user;
