@@ -15,6 +15,16 @@ set local role crm_owner;
 -- order counts once, by its line 1. Amounts are summed per order (per order and product for the
 -- product rollup) and rounded to cents there, as crm.rollup_order does when a status change adds
 -- a whole order, so an imported order adds exactly what the same order made by create_order adds.
+-- Existing or new (the reports of existing against new customers): a customer whose first sale
+-- (crm.customer_first_sale) came more than 12 months before the month, before the year; kept on
+-- the monthly (0053) and yearly (0052) rollups.
+create or replace function crm.is_existing_in_month(p_first_month date, p_month date) returns boolean
+    language sql immutable parallel safe
+    return p_first_month < (p_month - interval '12 months')::date;
+create or replace function crm.is_existing_in_year(p_first_month date, p_year int) returns boolean
+    language sql immutable parallel safe
+    return p_first_month < make_date(p_year, 1, 1);
+
 create or replace function crm.order_lines_rollup() returns trigger language plpgsql as $$
 begin
     with per_order as materialized (
@@ -30,9 +40,11 @@ begin
                sum(units) as units, sum(revenue)::numeric(16,2) as revenue, sum(cost)::numeric(16,2) as cost
           from per_order group by tenant_id, order_id, customer_id, staff_id, campaign_id, partner_id, month, day),
     customer_month as (
-        insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
-        select tenant_id, customer_id, month, sum(revenue), sum(cost), sum(orders), sum(units)
-          from by_order group by tenant_id, customer_id, month
+        insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units, existing)
+        select b.tenant_id, b.customer_id, b.month, sum(b.revenue), sum(b.cost), sum(b.orders), sum(b.units),
+               coalesce(bool_or(crm.is_existing_in_month(f.first_month, b.month)), false)
+          from by_order b left join crm.customer_first_sale f on f.tenant_id = b.tenant_id and f.customer_id = b.customer_id
+         group by b.tenant_id, b.customer_id, b.month
         on conflict (tenant_id, customer_id, month) do update
            set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
                orders = s.orders + excluded.orders, units = s.units + excluded.units
@@ -158,7 +170,7 @@ begin
     -- sales' trigger on the same statement runs first: triggers fire by name).
     if tg_op = 'INSERT' then
         insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
-        select g.*, coalesce((select f.first_month < make_date(g.year, 1, 1) from crm.customer_first_sale f
+        select g.*, coalesce((select crm.is_existing_in_year(f.first_month, g.year) from crm.customer_first_sale f
                                where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
           from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, sum(n.revenue), sum(n.cost),
                        sum(n.orders), sum(n.units)
@@ -169,7 +181,7 @@ begin
                orders = s.orders + excluded.orders, units = s.units + excluded.units;
     else
         insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
-        select g.*, coalesce((select f.first_month < make_date(g.year, 1, 1) from crm.customer_first_sale f
+        select g.*, coalesce((select crm.is_existing_in_year(f.first_month, g.year) from crm.customer_first_sale f
                                where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
           from (select d.tenant_id, d.customer_id, d.year, sum(d.revenue), sum(d.cost), sum(d.orders), sum(d.units)
                   from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, n.revenue, n.cost, n.orders, n.units
@@ -187,7 +199,8 @@ begin
     return null;
 end $$;
 
-grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement() to crm_unit;
+grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_statement(),
+    crm.is_existing_in_month(date, date), crm.is_existing_in_year(date, int) to crm_unit;
 
 -- A whole order into (p_sign 1) or out of (-1) every sales rollup, when its status makes it a sale
 -- or stops it being one (the status trigger on crm.sales_order). PL/pgSQL, so that its three
@@ -195,9 +208,12 @@ grant execute on function crm.order_lines_rollup(), crm.customer_year_rollup_sta
 -- every call, about 2.5 ms of a 5.6 ms orders.create.
 create or replace function crm.rollup_order(p_tenant uuid, p_order bigint, p_sign int) returns void language plpgsql as $$
 begin
-    insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
+    insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units, existing)
     select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
-           p_sign * sum(l.quantity * l.unit_price), p_sign * sum(l.quantity * l.unit_cost), p_sign, p_sign * sum(l.quantity)
+           p_sign * sum(l.quantity * l.unit_price), p_sign * sum(l.quantity * l.unit_cost), p_sign, p_sign * sum(l.quantity),
+           coalesce(crm.is_existing_in_month((select f.first_month from crm.customer_first_sale f
+                                               where f.tenant_id = o.tenant_id and f.customer_id = o.customer_id),
+                                             date_trunc('month', o.ordered_at at time zone 'UTC')::date), false)
       from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
      where o.tenant_id = p_tenant and o.id = p_order
      group by o.tenant_id, o.customer_id, o.ordered_at
@@ -227,26 +243,36 @@ end $$;
 -- statement inserted: one upsert per statement, moved back only when a sale lands earlier. Only
 -- inserts: a customer's first sale in a month always inserts its monthly row.
 create or replace function crm.customer_first_sale_statement() returns trigger language plpgsql as $$
+declare
+    v_moved int;
 begin
     with moved as (
         insert into crm.customer_first_sale as f (tenant_id, customer_id, first_month)
         select n.tenant_id, n.customer_id, min(n.month) from new_months n where n.orders > 0 group by 1, 2
         on conflict (tenant_id, customer_id) do update set first_month = excluded.first_month
          where excluded.first_month < f.first_month
-        returning f.tenant_id, f.customer_id, f.first_month)
-    -- The customer's yearly rows made before (a first sale moved earlier): existing from the year after it.
-    update crm.customer_year_summary y set existing = y.year > date_part('year', m.first_month)
-      from moved m
-     where y.tenant_id = m.tenant_id and y.customer_id = m.customer_id
-       and y.existing is distinct from (y.year > date_part('year', m.first_month));
-    -- The monthly rows of the customers this statement added months to (the new ones, and all of a
-    -- customer whose first sale moved): existing when the first sale came more than 12 months
-    -- before the month. Only `existing` changes, so the yearly rollup's update trigger adds nothing.
-    update crm.customer_month_summary s set existing = f.first_month < (s.month - interval '12 months')::date
-      from crm.customer_first_sale f
-     where f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
-       and (s.tenant_id, s.customer_id) in (select distinct n.tenant_id, n.customer_id from new_months n)
-       and s.existing is distinct from (f.first_month < (s.month - interval '12 months')::date);
+        returning f.tenant_id, f.customer_id, f.first_month),
+    -- The rows of a customer whose first sale this statement set or moved earlier (the rows it
+    -- inserts took `existing` from the first sale known before it): existing again, by the rule.
+    years as (
+        update crm.customer_year_summary y set existing = crm.is_existing_in_year(m.first_month, y.year)
+          from moved m
+         where y.tenant_id = m.tenant_id and y.customer_id = m.customer_id
+           and y.existing is distinct from crm.is_existing_in_year(m.first_month, y.year)
+        returning 1)
+    select count(*) into v_moved from moved;
+    -- The monthly rows too, only when there are such customers (an update of the table fires its
+    -- statement triggers even for no row). Their first sale is now this statement's earliest month
+    -- of theirs. Only `existing` changes: the yearly rollup's update trigger adds nothing.
+    if v_moved > 0 then
+        update crm.customer_month_summary s set existing = crm.is_existing_in_month(m.first_month, s.month)
+          from (select n.tenant_id, n.customer_id, min(n.month) as first_month from new_months n
+                 where n.orders > 0 group by 1, 2) m
+          join crm.customer_first_sale f on f.tenant_id = m.tenant_id and f.customer_id = m.customer_id
+                                        and f.first_month = m.first_month
+         where s.tenant_id = m.tenant_id and s.customer_id = m.customer_id
+           and s.existing is distinct from crm.is_existing_in_month(m.first_month, s.month);
+    end if;
     return null;
 end $$;
 grant execute on function crm.customer_first_sale_statement() to crm_unit;

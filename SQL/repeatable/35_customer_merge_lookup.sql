@@ -27,9 +27,12 @@ begin
     update crm.task set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.survey_response set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     delete from crm.customer_tier_snapshot where tenant_id = v_tenant and customer_id = p_merge;
-    insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units)
-    select tenant_id, p_keep, month, revenue, cost, orders, units from crm.customer_month_summary
-     where tenant_id = v_tenant and customer_id = p_merge
+    insert into crm.customer_month_summary as s (tenant_id, customer_id, month, revenue, cost, orders, units, existing)
+    select ms.tenant_id, p_keep, ms.month, ms.revenue, ms.cost, ms.orders, ms.units,
+           coalesce(crm.is_existing_in_month((select f.first_month from crm.customer_first_sale f
+                                               where f.tenant_id = ms.tenant_id and f.customer_id = p_keep), ms.month), false)
+      from crm.customer_month_summary ms
+     where ms.tenant_id = v_tenant and ms.customer_id = p_merge
     on conflict (tenant_id, customer_id, month) do update
        set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
            orders = s.orders + excluded.orders, units = s.units + excluded.units;

@@ -4,7 +4,7 @@
 -- report.rfm gives the same as the computation from the order lines, by day and week, as of
 -- today and of a day inside the purchase history.
 begin;
-select plan(9);
+select plan(10);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000f3', 'rfm-keep', 'RFM keep');
 set local role crm_unit;
@@ -69,6 +69,11 @@ select is((select (days, revenue::numeric(12,2))::text from crm.customer_rfm_sum
           '(4,200.00)', 'Ann after the merge: Jan 12 is a new purchase day, Jan 20 is not');
 
 select is(pg_temp.differences(), 0::bigint, 'every summary row is what the orders say');
+-- (After the cancellation and the merge, the rollups' existing flags (0052, 0053) still follow the first sales.)
+select is((select count(*)::int from crm.customer_month_summary s join crm.customer_first_sale f
+            on f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
+           where s.tenant_id = crm.current_tenant() and s.existing is distinct from crm.is_existing_in_month(f.first_month, s.month)), 0,
+          'monthly existing flags agree with the first sales after a cancellation and a merge');
 
 -- report.rfm from the summary and from the orders agree, today, inside the history and by week.
 create function pg_temp.rfm_from_lines(p_as_of date, p_period text)
