@@ -75,12 +75,14 @@ create or replace function api.customers_lookup(phone text) returns json
 declare
     found json;
 begin
-    if crm.normalize_unit_phone(phone) is null then
-        raise exception 'invalid params: phone is not a phone number' using errcode = 'CR422', detail = 'field=phone',
-            hint = 'is not a phone number';
-    end if;
+    -- The lookup first: a number that is no phone number finds nobody, and only then is it checked
+    -- (a hit does not normalise the number a second time).
     found := crm.lookup_customer(phone);
     if found is null then
+        if crm.normalize_unit_phone(phone) is null then
+            raise exception 'invalid params: phone is not a phone number' using errcode = 'CR422', detail = 'field=phone',
+                hint = 'is not a phone number';
+        end if;
         raise exception 'no customer with phone %', phone using errcode = 'CR404', detail = 'field=phone';
     end if;
     return found;
