@@ -8,13 +8,6 @@
 -- triggers: 19_customer_contact_index.sql.)
 set local role crm_owner;
 
--- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,
--- transition table new_lines): an import of a million lines is three grouped upserts, an order
--- made through crm.create_order is still one line per statement. Only lines of orders that are
--- sales count (lines of a quoted order are added by crm.rollup_order when it is confirmed). An
--- order counts once, by its line 1. Amounts are summed per order (per order and product for the
--- product rollup) and rounded to cents there, as crm.rollup_order does when a status change adds
--- a whole order, so an imported order adds exactly what the same order made by create_order adds.
 -- Existing or new (the reports of existing against new customers): a customer whose first sale
 -- (crm.customer_first_sale) came more than 12 months before the month, before the year; kept on
 -- the monthly (0053) and yearly (0052) rollups.
@@ -25,6 +18,13 @@ create or replace function crm.is_existing_in_year(p_first_month date, p_year in
     language sql immutable parallel safe
     return p_first_month < make_date(p_year, 1, 1);
 
+-- Lines inserted by one statement go into every sales rollup in one pass (statement trigger,
+-- transition table new_lines): an import of a million lines is three grouped upserts, an order
+-- made through crm.create_order is one statement of its lines. Only lines of orders that are
+-- sales count (lines of a quoted order are added by crm.rollup_order when it is confirmed). An
+-- order counts once, by its line 1. Amounts are summed per order (per order and product for the
+-- product rollup) and rounded to cents there, as crm.rollup_order does when a status change adds
+-- a whole order, so an imported order adds exactly what the same order made by create_order adds.
 create or replace function crm.order_lines_rollup() returns trigger language plpgsql as $$
 begin
     with per_order as materialized (
@@ -125,9 +125,9 @@ end $$;
 
 -- The RFM summary (crm.customer_rfm_summary, 0051) of the given customers of a unit, recomputed
 -- from their sale orders and lines (a few index reads per customer): exact after any change
--- (an order that becomes or stops being a sale, lines added, a merge); a customer without a sale
--- has no row. Called by the triggers here, crm.merge_customers and crm.rebuild_sales_rollups.
--- Writers take turns (crm.lock_customer_rfm, above).
+-- (an order that becomes or stops being a sale, a sale on a day inside its purchase history, a
+-- merge); a customer without a sale has no row. Called by crm.add_customer_rfm_sales,
+-- crm.rollup_order and crm.merge_customers. Writers take turns (crm.lock_customer_rfm, above).
 -- A generic plan, kept for the session: planning this statement under the policies of four tables
 -- costs ~4 ms, and a custom plan for each new array would be made again on every call.
 create or replace function crm.refresh_customer_rfm(p_tenant uuid, p_customers bigint[]) returns void
