@@ -123,8 +123,23 @@ begin
     end if;
 end $$;
 
+-- What the RFM summary (crm.customer_rfm_summary, 0051) of each customer with a sale is, from its
+-- sale orders and lines: the one text of that computation, read by crm.refresh_customer_rfm (a few
+-- customers: the conditions on tenant_id and customer_id reach the orders' index through both
+-- groupings) and crm.rebuild_sales_rollups (a whole unit). Under the reader's own policies.
+create or replace view crm.customer_rfm_from_orders with (security_invoker = true) as
+select d.tenant_id, d.customer_id, min(d.day) as first_day, max(d.day) as last_day, count(*)::int as days,
+       sum(d.value) as revenue, (array_agg(d.value order by d.day))[1] as first_revenue
+  from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day,
+               sum(l.quantity * l.unit_price) as value
+          from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+         where crm.is_sale(o.status)
+         group by 1, 2, 3) d
+ group by 1, 2;
+grant select on crm.customer_rfm_from_orders to crm_unit;
+
 -- The RFM summary (crm.customer_rfm_summary, 0051) of the given customers of a unit, recomputed
--- from their sale orders and lines (a few index reads per customer): exact after any change
+-- from their sale orders and lines (crm.customer_rfm_from_orders; a few index reads per customer): exact after any change
 -- (an order that becomes or stops being a sale, a sale on a day inside its purchase history, a
 -- merge); a customer without a sale has no row. Called by crm.add_customer_rfm_sales,
 -- crm.rollup_order and crm.merge_customers. Writers take turns (crm.lock_customer_rfm, above).
@@ -136,13 +151,9 @@ begin
     perform crm.lock_customer_rfm(p_tenant, p_customers);
     with fresh as (
         insert into crm.customer_rfm_summary as r (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
-        select d.tenant_id, d.customer_id, min(d.day), max(d.day), count(*), sum(d.value), (array_agg(d.value order by d.day))[1]
-          from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day,
-                       sum(l.quantity * l.unit_price) as value
-                  from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-                 where o.tenant_id = p_tenant and o.customer_id = any (p_customers) and crm.is_sale(o.status)
-                 group by 1, 2, 3) d
-         group by 1, 2
+        select v.tenant_id, v.customer_id, v.first_day, v.last_day, v.days, v.revenue, v.first_revenue
+          from crm.customer_rfm_from_orders v
+         where v.tenant_id = p_tenant and v.customer_id = any (p_customers)
         on conflict (tenant_id, customer_id) do update
            set first_day = excluded.first_day, last_day = excluded.last_day, days = excluded.days,
                revenue = excluded.revenue, first_revenue = excluded.first_revenue

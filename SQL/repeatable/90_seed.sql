@@ -120,12 +120,8 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
     delete from crm.sales_day_summary where tenant_id = p_tenant;
     delete from crm.customer_rfm_summary where tenant_id = p_tenant;
     insert into crm.customer_rfm_summary (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
-    select d.tenant_id, d.customer_id, min(d.day), max(d.day), count(*), sum(d.value), (array_agg(d.value order by d.day))[1]
-      from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day, sum(l.quantity * l.unit_price) as value
-              from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-             where o.tenant_id = p_tenant and crm.is_sale(o.status)
-             group by 1, 2, 3) d
-     group by 1, 2;
+    select v.tenant_id, v.customer_id, v.first_day, v.last_day, v.days, v.revenue, v.first_revenue
+      from crm.customer_rfm_from_orders v where v.tenant_id = p_tenant;
     insert into crm.customer_month_summary (tenant_id, customer_id, month, revenue, cost, orders, units)
     select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
            sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost), count(distinct o.id), sum(l.quantity)
