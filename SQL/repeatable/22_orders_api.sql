@@ -3,25 +3,35 @@
 -- would read the statement's starting snapshot).
 set local role crm_owner;
 
+-- An order as the API shows it, from its row, its lines as JSON and their total: the one definition
+-- of the shape, read by crm.order_json (from the tables) and crm.place_order (from the rows it has
+-- just written). Stable, as their bodies are, so that PostgreSQL inlines them (a SQL function it
+-- cannot inline is planned on every call).
+create or replace function crm.order_line_json(l crm.order_line) returns json
+    language sql stable
+    return json_build_object('line_no', l.line_no, 'product_id', l.product_id::text, 'quantity', l.quantity::text,
+                             'unit_price', l.unit_price::text, 'amount', (l.quantity * l.unit_price)::numeric(14,2)::text);
+create or replace function crm.order_json_of(o crm.sales_order, p_lines json, p_total numeric) returns json
+    language sql stable
+    return json_build_object('id', o.id::text, 'customer_id', o.customer_id::text, 'staff_id', o.staff_id::text,
+        'campaign_id', o.campaign_id::text, 'status', o.status, 'ordered_at', o.ordered_at, 'version', o.version,
+        'lines', p_lines, 'total', coalesce(p_total, 0)::numeric(14,2)::text, 'tier_service', crm.order_tier_service_json(o));
+
 -- PL/pgSQL so that its statement keeps its plan (as a SQL function with sub-selects it was planned
--- on every call, in every orders.create and orders.get).
+-- on every call, in every orders.get and orders.list).
 create or replace function crm.order_json(p_order_id bigint) returns json language plpgsql volatile as $$
 begin
     return (
-        select json_build_object('id', o.id::text, 'customer_id', o.customer_id::text, 'staff_id', o.staff_id::text,
-            'campaign_id', o.campaign_id::text, 'status', o.status, 'ordered_at', o.ordered_at, 'version', o.version,
-            'lines', (select json_agg(json_build_object('line_no', l.line_no, 'product_id', l.product_id::text,
-                              'quantity', l.quantity::text, 'unit_price', l.unit_price::text,
-                              'amount', (l.quantity * l.unit_price)::numeric(14,2)::text) order by l.line_no)
-                        from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id),
-            'total', (select coalesce(sum(l.quantity * l.unit_price), 0)::numeric(14,2)::text
-                        from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id),
-            'tier_service', crm.order_tier_service_json(o))
+        select crm.order_json_of(o,
+            (select json_agg(crm.order_line_json(l) order by l.line_no)
+               from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id),
+            (select sum(l.quantity * l.unit_price) from crm.order_line l where l.tenant_id = o.tenant_id and l.order_id = o.id))
           from crm.sales_order o
          where o.tenant_id = any(crm.visible_tenants()) and o.id = p_order_id);
 end $$;
 
-grant execute on function crm.order_json(bigint) to crm_unit;
+grant execute on function crm.order_json(bigint), crm.order_line_json(crm.order_line),
+    crm.order_json_of(crm.sales_order, json, numeric) to crm_unit;
 
 -- Order writes as functions: one statement from the server does the checks, the lines with the
 -- price and cost of the day, the history, invoices and the audit entry.
@@ -32,20 +42,29 @@ grant execute on function crm.order_json(bigint) to crm_unit;
 -- positive, is the error.
 -- A unit's tier_service rule for the customer's tier (47_tier_service.sql) takes its discount off the
 -- list price of the lines without a price of their own; without a rule the lines are as before.
-create or replace function crm.create_order(p_customer_id bigint, p_staff_id bigint, p_campaign_id bigint, p_lines jsonb,
-                                 p_status text default 'confirmed', p_ordered_at timestamptz default now(),
-                                 p_idempotency_key text default null) returns bigint
-    language plpgsql as $$
+-- crm.place_order answers the new order's id and its JSON (crm.order_json_of), built from the rows
+-- it wrote (RETURNING) rather than read again; for a retry of an idempotency key that already
+-- made an order, the id alone (answer null: the caller reads it with crm.order_json).
+-- crm.create_order is the same without the JSON. Generic plans, kept for the session: with the
+-- lines as a parameter PostgreSQL chose a custom plan for the statements over them on every call
+-- (planning the lines' insert under its policies cost more than running it).
+create or replace function crm.place_order(p_customer_id bigint, p_staff_id bigint, p_campaign_id bigint, p_lines jsonb,
+                                           p_status text, p_ordered_at timestamptz, p_idempotency_key text,
+                                           out order_id bigint, out answer json)
+    language plpgsql set plan_cache_mode = force_generic_plan as $$
 declare
     v_tenant uuid := crm.current_tenant();
     v_order bigint;
+    v_row crm.sales_order;
+    v_lines json;
+    v_total numeric;
     v_bad record;
     v_service record;            -- the customer check and its tier's rule (47_tier_service.sql)
     v_discount numeric;
 begin
     if p_idempotency_key is not null then
-        select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
-        if found then return v_order; end if;   -- a retry of a request that already succeeded
+        select o.id into order_id from crm.sales_order o where o.tenant_id = v_tenant and o.idempotency_key = p_idempotency_key;
+        if found then return; end if;   -- a retry of a request that already succeeded
     end if;
     if p_status not in ('quoted', 'confirmed') then
         raise exception 'invalid params: a new order is quoted or confirmed' using errcode = 'CR422', detail = 'field=status';
@@ -84,25 +103,40 @@ begin
             v_service.tier, v_service.discount_percent,
             case when v_service.tier is not null then round(coalesce(v_discount, 0), 2) end, v_service.delivery_days)
     on conflict (tenant_id, idempotency_key) do nothing
-    returning id into v_order;
-    if v_order is null then
+    returning * into v_row;
+    if v_row.id is null then
         -- A concurrent retry with the same idempotency key committed first: its order is the answer.
         -- (ON CONFLICT, not an exception block: a block would start a subtransaction on every call.)
-        select id into v_order from crm.sales_order where tenant_id = v_tenant and idempotency_key = p_idempotency_key;
-        return v_order;
+        select o.id into order_id from crm.sales_order o where o.tenant_id = v_tenant and o.idempotency_key = p_idempotency_key;
+        return;
     end if;
-    insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
-    select v_tenant, v_order, e.no, p.id, (e.line->>'quantity')::numeric,
-           coalesce((e.line->>'unit_price')::numeric,
-                    case when v_service.discount_percent > 0
-                         then round(p.list_price * (100 - v_service.discount_percent) / 100, 2) else p.list_price end), p.unit_cost
-      from jsonb_array_elements(p_lines) with ordinality as e(line, no)
-      join crm.product p on p.tenant_id = v_tenant and p.id = (e.line->>'product_id')::bigint;
+    v_order := v_row.id;
+    with written as (
+        insert into crm.order_line as l (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
+        select v_tenant, v_order, e.no, p.id, (e.line->>'quantity')::numeric,
+               coalesce((e.line->>'unit_price')::numeric,
+                        case when v_service.discount_percent > 0
+                             then round(p.list_price * (100 - v_service.discount_percent) / 100, 2) else p.list_price end), p.unit_cost
+          from jsonb_array_elements(p_lines) with ordinality as e(line, no)
+          join crm.product p on p.tenant_id = v_tenant and p.id = (e.line->>'product_id')::bigint
+        returning l)
+    select json_agg(crm.order_line_json(w.l) order by (w.l).line_no), sum((w.l).quantity * (w.l).unit_price)
+      into v_lines, v_total
+      from written w;
     insert into crm.order_status_history (tenant_id, order_id, status, by_principal)
     values (v_tenant, v_order, p_status, crm.current_principal());
     insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
     values (v_tenant, crm.current_principal(), 'create', 'order', v_order::text, jsonb_build_object('status', p_status));
-    return v_order;
+    order_id := v_order;
+    answer := crm.order_json_of(v_row, v_lines, v_total);
+end $$;
+
+create or replace function crm.create_order(p_customer_id bigint, p_staff_id bigint, p_campaign_id bigint, p_lines jsonb,
+                                 p_status text default 'confirmed', p_ordered_at timestamptz default now(),
+                                 p_idempotency_key text default null) returns bigint
+    language plpgsql as $$
+begin
+    return (crm.place_order(p_customer_id, p_staff_id, p_campaign_id, p_lines, p_status, p_ordered_at, p_idempotency_key)).order_id;
 end $$;
 
 -- Allowed moves; anything else is a conflict. Shipping invoices the order; a return credits it.
@@ -186,6 +220,7 @@ create or replace function crm.product_tier(p_list_price numeric, p_unit_cost nu
         else 'C' end;
 
 grant execute on function crm.create_order(bigint, bigint, bigint, jsonb, text, timestamptz, text),
+    crm.place_order(bigint, bigint, bigint, jsonb, text, timestamptz, text),
     crm.set_order_status(bigint, text, int), crm.record_payment(bigint, numeric, bigint, text, timestamptz, text),
     crm.customer_balance(uuid, bigint), crm.is_sale(text), crm.product_tier(numeric, numeric) to crm_unit;
 grant execute on function crm.customer_balance(uuid, bigint), crm.is_sale(text), crm.product_tier(numeric, numeric) to crm_reporter;

@@ -26,6 +26,8 @@ create or replace function crm.is_existing_in_year(p_first_month date, p_year in
 -- product rollup) and rounded to cents there, as crm.rollup_order does when a status change adds
 -- a whole order, so an imported order adds exactly what the same order made by create_order adds.
 create or replace function crm.order_lines_rollup() returns trigger language plpgsql as $$
+declare
+    v_units bigint;
 begin
     with per_order as materialized (
         select o.tenant_id, o.id as order_id, o.customer_id, o.staff_id, o.campaign_id, o.partner_id,
@@ -53,19 +55,20 @@ begin
         insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
         select tenant_id, month, product_id, staff_id, sum(units), sum(revenue::numeric(16,2)), sum(cost::numeric(16,2))
           from per_order group by tenant_id, month, product_id, staff_id
-        returning 1)
-    insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
-    select tenant_id, day, staff_id, campaign_id, partner_id, sum(orders), sum(units), sum(revenue), sum(cost)
-      from by_order group by tenant_id, day, staff_id, campaign_id, partner_id;
-    -- The RFM summary of the customers whose sales the lines added to (one unit per statement).
-    perform crm.add_customer_rfm_sales(k.tenant_id, k.customers, k.days, k.amounts)
-       from (select d.tenant_id, array_agg(d.customer_id) as customers, array_agg(d.day) as days, array_agg(d.amount) as amounts
-               from (select o.tenant_id, o.customer_id, (o.ordered_at at time zone 'UTC')::date as day,
-                            sum(l.quantity * l.unit_price) as amount
-                       from new_lines l join crm.sales_order o on o.tenant_id = l.tenant_id and o.id = l.order_id
-                      where crm.is_sale(o.status)
-                      group by 1, 2, 3) d
-              group by d.tenant_id) k;
+        returning 1),
+    sales_day as (
+        insert into crm.sales_day_summary (tenant_id, day, staff_id, campaign_id, partner_id, orders, units, revenue, cost)
+        select tenant_id, day, staff_id, campaign_id, partner_id, sum(orders), sum(units), sum(revenue), sum(cost)
+          from by_order group by tenant_id, day, staff_id, campaign_id, partner_id
+        returning 1),
+    -- What each customer bought on each day (exact: the unrounded per-order amounts summed).
+    customer_day as (
+        select tenant_id, customer_id, day, sum(revenue) as amount from per_order group by tenant_id, customer_id, day)
+    -- The RFM summary of the customers whose sales the lines added to (one unit per statement), in
+    -- the same statement: the lines and their orders are joined once.
+    select count(crm.add_customer_rfm_sales(k.tenant_id, k.customers, k.days, k.amounts)) into v_units
+      from (select d.tenant_id, array_agg(d.customer_id) as customers, array_agg(d.day) as days, array_agg(d.amount) as amounts
+              from customer_day d group by d.tenant_id) k;
     return null;
 end $$;
 

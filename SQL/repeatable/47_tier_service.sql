@@ -90,9 +90,11 @@ end $$;
 comment on function crm.order_tier_service(uuid, bigint) is
     'For crm.create_order: whether the customer is the unit''s, and the tier_service rule of its tier this year (null without one).';
 
--- The tier service an order shows (crm.order_json): null when none was applied.
+-- The tier service an order shows (crm.order_json): null when none was applied. Stable, as its body
+-- is (json_build_object, to_char), so that PostgreSQL inlines it (declared immutable it was not, and
+-- was planned on every call).
 create or replace function crm.order_tier_service_json(o crm.sales_order) returns json
-    language sql immutable
+    language sql stable
     return case when o.service_tier is not null then
         json_build_object('tier', o.service_tier, 'discount_percent', trim_scale(o.discount_percent)::text,
                           'discount', coalesce(o.discount_amount, 0)::numeric(14,2)::text, 'delivery_days', o.delivery_days,
