@@ -3,6 +3,22 @@
 -- would read the statement's starting snapshot).
 set local role crm_owner;
 
+-- The tier service an order shows (crm.order_json_of; the rules: 47_tier_service.sql): null when
+-- none was applied. Stable, as its body is (json_build_object, to_char), so that PostgreSQL inlines
+-- it (declared immutable it was not, and was planned on every call).
+create or replace function crm.order_tier_service_json(o crm.sales_order) returns json
+    language sql stable
+    return case when o.service_tier is not null then
+        json_build_object('tier', o.service_tier, 'discount_percent', trim_scale(o.discount_percent)::text,
+                          'discount', coalesce(o.discount_amount, 0)::numeric(14,2)::text, 'delivery_days', o.delivery_days,
+                          'deliver_by', case when o.delivery_days is not null
+                                             then to_char((o.ordered_at at time zone 'UTC')::date + o.delivery_days, 'YYYY-MM-DD') end)
+    end;
+comment on function crm.order_tier_service_json(crm.sales_order) is
+    'The tier, discount percent and amount, and delivery promise (days, date in UTC) applied to an order; null when its unit had no rule for the customer''s tier.';
+
+grant execute on function crm.order_tier_service_json(crm.sales_order) to crm_unit, crm_viewer;
+
 -- An order as the API shows it, from its row, its lines as JSON and their total: the one definition
 -- of the shape, read by crm.order_json (from the tables) and crm.place_order (from the rows it has
 -- just written). Stable, as their bodies are, so that PostgreSQL inlines them (a SQL function it

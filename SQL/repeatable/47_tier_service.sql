@@ -90,20 +90,6 @@ end $$;
 comment on function crm.order_tier_service(uuid, bigint) is
     'For crm.create_order: whether the customer is the unit''s, and the tier_service rule of its tier this year (null without one).';
 
--- The tier service an order shows (crm.order_json): null when none was applied. Stable, as its body
--- is (json_build_object, to_char), so that PostgreSQL inlines it (declared immutable it was not, and
--- was planned on every call).
-create or replace function crm.order_tier_service_json(o crm.sales_order) returns json
-    language sql stable
-    return case when o.service_tier is not null then
-        json_build_object('tier', o.service_tier, 'discount_percent', trim_scale(o.discount_percent)::text,
-                          'discount', coalesce(o.discount_amount, 0)::numeric(14,2)::text, 'delivery_days', o.delivery_days,
-                          'deliver_by', case when o.delivery_days is not null
-                                             then to_char((o.ordered_at at time zone 'UTC')::date + o.delivery_days, 'YYYY-MM-DD') end)
-    end;
-comment on function crm.order_tier_service_json(crm.sales_order) is
-    'The tier, discount percent and amount, and delivery promise (days, date in UTC) applied to an order; null when its unit had no rule for the customer''s tier.';
+-- The tier service an order shows: crm.order_tier_service_json, with the order's JSON (22_orders_api.sql).
 
-grant execute on function crm.tier_service_setting(jsonb, jsonb), crm.order_tier_service(uuid, bigint),
-    crm.order_tier_service_json(crm.sales_order) to crm_unit;
-grant execute on function crm.order_tier_service_json(crm.sales_order) to crm_viewer;
+grant execute on function crm.tier_service_setting(jsonb, jsonb), crm.order_tier_service(uuid, bigint) to crm_unit;
