@@ -17,7 +17,8 @@ import Synchronization
 /// decides what each subscriber receives. Subscribers that read the same thing (same role, unit
 /// or partner, app role) form a group, read with one query per wake-up from the lowest cursor
 /// among them; each member is offered the events after its own cursor. A wake-up names the
-/// streams that have news (NOTIFY crm_events, EventService); the periodic sweep reads the groups
+/// streams that have news (those its own numbering round found, and NOTIFY crm_events from any
+/// server's round, EventService); the periodic sweep reads the groups
 /// whose stream has moved past a member's cursor (one query for the heads of every stream).
 public final class EventHub: Sendable {
     let database: CRMDatabase
@@ -92,6 +93,12 @@ public final class EventHub: Sendable {
         pending.withLock { p in
             if let stream { p.streams.insert(stream) } else { p.all = true }
         }
+        wakeSink.yield()
+    }
+
+    /// Asks for a round that numbers what has committed and reads only the streams it numbered
+    /// (coalesced with any wake-up already asked for).
+    public func wakeToStamp() {
         wakeSink.yield()
     }
 
