@@ -118,7 +118,7 @@ begin
     values (v_tenant, p_customer_id, p_staff_id, p_campaign_id, p_status, p_ordered_at, p_idempotency_key,
             v_service.tier, v_service.discount_percent,
             case when v_service.tier is not null then round(coalesce(v_discount, 0), 2) end, v_service.delivery_days)
-    on conflict (tenant_id, idempotency_key) do nothing
+    on conflict (tenant_id, idempotency_key) where idempotency_key is not null do nothing
     returning * into v_row;
     if v_row.id is null then
         -- A concurrent retry with the same idempotency key committed first: its order is the answer.
