@@ -42,16 +42,30 @@ create or replace function crm.search_catalog_keys(p_query text, p_unit text, p_
                                         p_after bigint, p_limit int)
     returns table (tenant_id uuid, id bigint)
     language plpgsql stable security definer set search_path = pg_catalog, crm, public as $$
+declare
+    v_tenants uuid[];
+    v_grouped boolean;   -- some grant names product groups
+    v_unit uuid;
 begin
+    -- The grants first, in statements of their own (plans kept): planned with the search as a
+    -- semi-join they tripled its planning (0.45 against 0.15 ms a call).
+    select coalesce(array_agg(g.tenant_id), '{}'), coalesce(bool_or(g.product_groups is not null), false)
+      into v_tenants, v_grouped
+      from crm.partner_grant g
+     where g.partner_id = crm.current_partner() and g.revoked_at is null and g.may_see_products;
+    if p_unit is not null then
+        v_unit := (select t.id from crm.tenant t where t.slug = p_unit);
+        if v_unit is null then return; end if;
+    end if;
     return query
     select p.tenant_id, p.id from crm.product p
-     where p.tenant_id = any (array(select g.tenant_id from crm.partner_grant g
-                                     where g.partner_id = crm.current_partner() and g.revoked_at is null and g.may_see_products))
-       and exists (select 1 from crm.partner_grant g
-                    where g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
-                      and (g.product_groups is null or p.product_group = any (g.product_groups)))
+     where p.tenant_id = any (v_tenants)
+       and (not v_grouped
+            or exists (select 1 from crm.partner_grant g
+                        where g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
+                          and (g.product_groups is null or p.product_group = any (g.product_groups))))
        and p.search_text like '%' || replace(replace(replace(lower(p_query), '\', '\\'), '%', '\%'), '_', '\_') || '%'
-       and (p_unit is null or p.tenant_id = (select t.id from crm.tenant t where t.slug = p_unit))
+       and (v_unit is null or p.tenant_id = v_unit)
        and (p_group is null or p.product_group = p_group)
        and (not p_available_only or p.active)
        and p.id + 0 > p_after
