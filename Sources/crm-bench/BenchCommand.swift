@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench",
         abstract: "Load generator for the CRM server.",
-        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self, EventsCommand.self])
+        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self, EventsCommand.self, ReportTimesCommand.self])
 }
 
 struct LoadCommand: ParsableCommand {
