@@ -33,8 +33,9 @@ create or replace function crm.event_json(e crm.event, p_unit text) returns json
 comment on function crm.event_json(crm.event, text) is 'An event as a client receives it: topic, cursor, at, unit (the slug given) and data.';
 
 -- Writes events, without numbers (crm.stamp_events numbers them once committed: see
--- 0046_events.sql), and wakes the servers: NOTIFY crm_events with each stream's id, which
--- PostgreSQL sends at commit, once per distinct payload, and never for a rolled-back transaction.
+-- 0046_events.sql). The servers poll (EventService): no NOTIFY here, because a transaction that
+-- notifies takes PostgreSQL's one notification lock at commit and keeps it through the WAL flush,
+-- so every writer of an event would commit alone, one after the other (no group commit).
 -- Security definer (crm_events): the caller cannot write the outbox itself. A unit's request
 -- writes only its own unit's events; a partner's none (no partner write fires these triggers).
 create or replace function crm.emit_events(p crm.event_draft[]) returns void
@@ -43,7 +44,6 @@ declare
     -- The request role the caller took (SET ROLE: a security definer does not change it); a
     -- DBA's session, or the migrating superuser's tests, may write any unit's rows.
     v_role text := current_setting('role');
-    s uuid;
 begin
     if v_role = 'crm_partner' then
         raise exception 'forbidden: partners write no events' using errcode = 'CR403';
@@ -54,20 +54,17 @@ begin
     insert into crm.event (tenant_id, stream_id, topic, partner_id, subject_id, data)
     select d.tenant_id, coalesce(d.partner_id, d.tenant_id), d.topic, d.partner_id, d.subject_id, coalesce(d.data, '{}')
       from unnest(p) d;
-    for s in select distinct coalesce(d.partner_id, d.tenant_id) from unnest(p) d loop
-        perform pg_notify('crm_events', s::text);
-    end loop;
 end $$;
 comment on function crm.emit_events(crm.event_draft[]) is
-    'Writes events to the outbox (unnumbered until committed and stamped) and wakes the servers (NOTIFY crm_events, the stream''s id).';
+    'Writes events to the outbox, unnumbered until committed and stamped (the servers poll: crm.stamp_events).';
 
 -- Numbers every committed event that has no number yet, per stream after the stream's last
 -- number, in the order the events were written (time, then id), and answers the streams that
 -- got new events. One stamper at a time (an advisory lock, across servers); the statement after
 -- the lock takes a fresh snapshot (READ COMMITTED), so it sees what the previous stamper
 -- numbered. Events that commit while it runs are numbered by the next round, higher: a reader
--- that has seen number n never gets a number below n later. The server runs it on each
--- notification and every sweep (EventHub); a DBA may run it by hand.
+-- that has seen number n never gets a number below n later. The server runs it on every
+-- poll (EventService, EventHub); a DBA may run it by hand.
 create or replace function crm.stamp_events() returns setof uuid
     language plpgsql volatile security definer set search_path = pg_catalog, crm as $$
 begin

@@ -51,7 +51,7 @@ struct ServeCommand: AsyncParsableCommand {
             metrics: metrics)
         let server = RPCServer(host: host, port: port, services: services, logger: logger)
         var members: [ServiceGroupConfiguration.ServiceConfiguration] = [
-            .init(service: PoolService(pool: pool)), .init(service: services.eventService(logger: logger)), .init(service: server)]
+            .init(service: PoolService(pool: pool)), .init(service: services.eventService()), .init(service: server)]
         if let metricsListen {
             members.append(.init(service: MetricsEndpoint(host: metricsListen.0, port: metricsListen.1, services: services, logger: logger)))
         }
