@@ -66,7 +66,7 @@ bench_neighbour() {
     local section=$1 alone beside
     echo "== a small unit alone and beside the big one"
     createdb crm_alone
-    DATABASE_URL=$(pgc_url "$work/pg" crm_alone) "$bin/crm" migrate >/dev/null
+    DATABASE_URL=$(pgc_url "$work/pg" crm_alone) "$bin/crm" migrate >/dev/null 2>&1
     neighbour_unit crm_alone
     neighbour_unit crm
     alone=$(neighbour_measure crm_alone)
