@@ -18,7 +18,7 @@ public struct EventService: Service {
     let poll: Duration
     let idle: Duration
 
-    public init(hub: EventHub, poll: Duration = .milliseconds(50), idle: Duration = .seconds(1)) {
+    public init(hub: EventHub, poll: Duration = .milliseconds(25), idle: Duration = .seconds(1)) {
         self.hub = hub
         self.poll = poll
         self.idle = idle
