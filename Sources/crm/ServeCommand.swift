@@ -18,15 +18,16 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: "Folder holding the SQL files, checked against the applied migrations.")
     var sqlDir: String?
 
-    @Option(help: "Database connections in the pool (default $CRM_POOL_SIZE, or twice the cores plus one).")
+    @Option(help: "Database connections in the pool (default $CRM_POOL_SIZE, or four a core plus one).")
     var poolSize: Int?
 
-    /// Twice the cores plus one: enough to keep PostgreSQL's cores busy while some statements
-    /// wait on the disk or the network, few enough that they do not take turns on the CPU. On two
-    /// cores, 16 connections served fewer lookups than 4 (1,460 against 1,945 a second) with a p99
-    /// of 49 ms against 16; the requests beyond the pool wait in the server, first come first
+    /// Four connections a core, plus one: reads want few statements a core (on two cores, 16
+    /// connections served fewer lookups than 4: 1,460 against 1,945 a second, with a p99 of 49 ms
+    /// against 16), writes want more, to share the WAL flushes of their commits (interactions.log
+    /// with fsync on, 64 x 4: ~1,300-1,900 req/s with 5 connections, ~2,100-2,800 with 9, about
+    /// as many as with 16). The requests beyond the pool wait in the server, first come first
     /// served, each unit within its share. A database on a larger machine wants a larger pool.
-    static var defaultPoolSize: Int { 2 * ProcessInfo.processInfo.activeProcessorCount + 1 }
+    static var defaultPoolSize: Int { 4 * ProcessInfo.processInfo.activeProcessorCount + 1 }
 
     func run() async throws {
         let logger = try Env.logger("crm")
