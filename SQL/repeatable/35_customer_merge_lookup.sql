@@ -183,7 +183,7 @@ grant execute on function crm.merge_customers(bigint, bigint), crm.lookup_custom
 grant execute on function crm.current_tenant(), crm.tenant_of_slug_setting(), crm.normalize_phone(text, text),
     crm.phone_rule(text), crm.phone_code_length(text), crm.split_phone_extension(text), crm.phone_length_check(text, int[]),
     crm.strip_national_prefix(text, crm.phone_numbering),
-    crm.customer_json(crm.customer), crm.customer_capture_phase(crm.customer), crm.tenant_directory() to crm_lookup;
+    crm.customer_json(crm.customer), crm.customer_capture_phase(crm.customer), crm.unit_slug(uuid) to crm_lookup;
 
 -- Handed to the narrow role as the migrating superuser (its new owner may not create in the schema).
 reset role;
