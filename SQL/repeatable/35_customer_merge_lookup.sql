@@ -110,8 +110,11 @@ comment on view crm.customer_lookup_parts is
     'What customers.lookup shows of a customer, part by part (crm.lookup_customer builds the answer), and whether any unit shares with the caller''s. Read by (tenant_id, id).';
 
 -- The customer of the caller's own unit with the number, or NULL. Run as crm_lookup (0050), whose
--- only policies are the caller's unit's own rows: none of the shared-read policies' sub-selects is
--- set up, and the statement names the caller's unit itself. The number is computed in a scalar
+-- only policies are the caller's unit's own rows, `tenant_id = (select crm.current_tenant())` (pgTAP
+-- 31_lookup_reader checks they are its only ones): none of the shared-read policies' sub-selects is
+-- set up. Those conditions are also the index conditions that start every read from the caller's
+-- unit (the contact index, the customer's key, each part's customer index); naming the unit again
+-- here cost an init plan and a gating filter each. The number is computed in a scalar
 -- subquery: under row-level security only a leakproof condition may use an index ahead of the
 -- policies, and the planner cannot tell that of an expression holding COALESCE (`value =
 -- normalize_phone(...)` read every phone of the table); a scalar subquery is a parameter, and the
@@ -122,11 +125,10 @@ create or replace function crm.lookup_own_customer(p_phone text) returns crm.cus
 begin
     return (
         select v from crm.customer_lookup_parts v
-         where v.tenant_id = (select crm.current_tenant())
-           and v.id = (select k.customer_id from crm.customer_contact k
-                        where k.tenant_id = (select crm.current_tenant()) and k.kind = 'phone'
+         where v.id = (select k.customer_id from crm.customer_contact k
+                        where k.kind = 'phone'
                           and k.value = (select crm.normalize_phone(p_phone, coalesce((select t.settings->>'default_country_code'
-                                                  from crm.tenant t where t.id = (select crm.current_tenant())), '49')))
+                                                                                      from crm.tenant t), '49')))
                         order by k.customer_id
                         limit 1));
 end $$;
