@@ -28,7 +28,8 @@ set local role crm_owner;
 grant select on crm.customer to crm_lookup;
 grant select on crm.customer_contact to crm_lookup;
 grant select (id, settings) on crm.tenant to crm_lookup;
-grant select (tenant_id, shared_with, revoked_at) on crm.customer_share to crm_lookup;
+-- Whether any unit shares with the caller's (the view of 0049, run as its owner).
+grant select on crm.shares_received to crm_lookup;
 grant select (tenant_id, id, customer_id, status, ordered_at) on crm.sales_order to crm_lookup;
 grant select (tenant_id, order_id, quantity, unit_price) on crm.order_line to crm_lookup;
 grant select (tenant_id, customer_id, amount) on crm.invoice, crm.payment to crm_lookup;
@@ -51,11 +52,9 @@ begin
                        'the caller lookup reads the caller''s own unit', t);
     end loop;
 end $$;
--- The unit's country (for the number) and whether any unit shares with it (for the `shared` part).
+-- The unit's country (for the number).
 create policy "the caller lookup reads the caller's own unit" on crm.tenant for select to crm_lookup
     using (id = (select crm.current_tenant()));
-create policy "the caller lookup sees the shares made to the caller's unit" on crm.customer_share for select to crm_lookup
-    using (shared_with = (select crm.current_tenant()));
 
 -- The lookup's upcoming tasks (a customer's open tasks, the next five by due date) straight from one
 -- index: with the customer's open tasks indexed without their date, a plan could walk the unit's

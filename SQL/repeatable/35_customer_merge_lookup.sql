@@ -64,7 +64,7 @@ end $$;
 -- What the lookup shows of one customer, as a row: the customer, its open orders (with totals),
 -- balance, sales of the last 12 months, last contacts, last price quoted per product, open cases,
 -- upcoming tasks, this year's tier and preferences; and whether any unit shares with the caller's
--- (the guard of the `shared` part, 17_shared_reads.sql). Read under the reader's own policies
+-- (the guard of the `shared` part, 17_shared_reads.sql: crm.shares_received, 0049). Read under the reader's own policies
 -- (security_invoker); a statement that names one customer's (tenant_id, id) reads each part through
 -- that customer's index, and only the columns it selects are computed. crm.customer_balance,
 -- a SQL function with sub-selects that would be planned on every call, is written out.
@@ -103,8 +103,7 @@ select c.tenant_id, c.id, c.phones, c.emails,
        (select s.tier from crm.customer_tier_snapshot s where s.tenant_id = c.tenant_id and s.customer_id = c.id
            and s.year = extract(year from now())::int) as tier,
        c.preferences,
-       (select exists (select 1 from crm.customer_share s where s.shared_with = (select crm.current_tenant())
-                                                          and s.revoked_at is null)) as shared_with_unit
+       exists (select 1 from crm.shares_received) as shared_with_unit
   from crm.customer c;
 comment on view crm.customer_lookup_parts is
     'What customers.lookup shows of a customer, part by part (crm.lookup_customer builds the answer), and whether any unit shares with the caller''s. Read by (tenant_id, id).';
@@ -158,6 +157,10 @@ declare
     p crm.customer_lookup_parts := crm.lookup_own_customer(p_phone);
 begin
     if p.id is null then
+        -- Nobody of the unit: a customer another unit shares with it, when any unit does.
+        if not exists (select 1 from crm.shares_received) then
+            return null;
+        end if;
         p := crm.lookup_shared_customer(p_phone);
         if p.id is null then
             return null;

@@ -14,11 +14,11 @@ select ok((select not rolcanlogin and not rolsuper and not rolbypassrls and not 
 select is(array(select format('%s %s', p.polrelid::regclass, p.polcmd) from pg_policy p
                  where 'crm_lookup'::regrole = any (p.polroles)
                    and (p.polcmd <> 'r' or not p.polpermissive
-                        or pg_get_expr(p.polqual, p.polrelid) !~ '^\((tenant_id|id|shared_with) = \( SELECT crm\.current_tenant\(\) AS current_tenant\)\)$')
+                        or pg_get_expr(p.polqual, p.polrelid) !~ '^\((tenant_id|id) = \( SELECT crm\.current_tenant\(\) AS current_tenant\)\)$')
                  order by 1),
           '{}'::text[], 'every policy of crm_lookup reads the caller''s own unit only (offenders listed)');
-select is((select count(*)::int from pg_policy p where 'crm_lookup'::regrole = any (p.polroles)), 14,
-          'fourteen of them: the twelve tables the lookup reads, the unit''s row, the shares made to it');
+select is((select count(*)::int from pg_policy p where 'crm_lookup'::regrole = any (p.polroles)), 13,
+          'thirteen of them: the twelve tables the lookup reads and the unit''s row');
 select is(array(select c.oid::regclass::text from pg_class c join pg_namespace n on n.oid = c.relnamespace
                  where n.nspname !~ '^pg_' and n.nspname <> 'information_schema' and c.relkind in ('r', 'p', 'v', 'm', 'f')
                    and (has_any_column_privilege('crm_lookup', c.oid, 'INSERT') or has_any_column_privilege('crm_lookup', c.oid, 'UPDATE')
