@@ -64,10 +64,12 @@ end $$;
 -- What the lookup shows of one customer, as a row: the customer, its open orders (with totals),
 -- balance, sales of the last 12 months, last contacts, last price quoted per product, open cases,
 -- upcoming tasks, this year's tier and preferences; and whether any unit shares with the caller's
--- (the guard of the `shared` part, 17_shared_reads.sql: crm.shares_received, 0049). Read under the reader's own policies
--- (security_invoker); a statement that names one customer's (tenant_id, id) reads each part through
--- that customer's index, and only the columns it selects are computed. crm.customer_balance,
--- a SQL function with sub-selects that would be planned on every call, is written out.
+-- (the guard of the `shared` part, 17_shared_reads.sql; crm.shares_received, 0049). Read under the
+-- reader's own policies (security_invoker): as crm_lookup by crm.lookup_own_customer, as the caller
+-- by crm.lookup_shared_customer. A statement that names one customer's (tenant_id, id) reads each
+-- part through that customer's index, and only the columns it selects are computed.
+-- crm.customer_balance, a SQL function with sub-selects that would be planned on every call, is
+-- written out.
 create or replace view crm.customer_lookup_parts with (security_invoker = true) as
 select c.tenant_id, c.id, c.phones, c.emails,
        crm.customer_json(c) as customer,
