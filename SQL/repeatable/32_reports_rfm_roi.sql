@@ -63,19 +63,21 @@ comment on column report.customer_rfm.monetary_value is 'Mean value of the repea
 -- (implementation + upkeep + staff + hardware + training + upgrades) per customer times customers;
 -- it returns customers x gross margin per customer x success rate. Inputs: settings->'crm_roi'.
 create or replace view report.crm_roi with (security_invoker = true) as
-with inputs as (
-    select t.id, t.slug, coalesce(t.settings->'crm_roi', '{}') as r from crm.tenant t),
-figures as (
-    select i.slug,
-           (select count(*) from crm.customer c where c.tenant_id = i.id and c.merged_into is null) as customers,
-           (select coalesce(sum(s.revenue - s.cost), 0) from crm.customer_month_summary s
-             where s.tenant_id = i.id and s.month >= date_trunc('month', now() - interval '11 months')) as gross_margin_12m,
-           coalesce((i.r->>'implementation_per_customer')::numeric, 0) + coalesce((i.r->>'upkeep_per_customer')::numeric, 0)
-         + coalesce((i.r->>'staff_per_customer')::numeric, 0) + coalesce((i.r->>'hardware_per_customer')::numeric, 0)
-         + coalesce((i.r->>'training_per_customer')::numeric, 0) + coalesce((i.r->>'upgrades_per_customer')::numeric, 0)
+-- Each unit's figures once (a lateral join, not a sub-select per output column, which the planner
+-- copied into every column that used it); the margin from the daily rollup (one row a day and
+-- dimension: the same sales and sums as the per-customer monthly one, a thousand times fewer rows).
+with figures as (
+    select t.slug, c.customers, m.gross_margin_12m,
+           coalesce((r->>'implementation_per_customer')::numeric, 0) + coalesce((r->>'upkeep_per_customer')::numeric, 0)
+         + coalesce((r->>'staff_per_customer')::numeric, 0) + coalesce((r->>'hardware_per_customer')::numeric, 0)
+         + coalesce((r->>'training_per_customer')::numeric, 0) + coalesce((r->>'upgrades_per_customer')::numeric, 0)
              as cost_per_customer,
-           coalesce((i.r->>'success_rate')::numeric, 0) as success_rate
-      from inputs i)
+           coalesce((r->>'success_rate')::numeric, 0) as success_rate
+      from crm.tenant t
+     cross join lateral (select coalesce(t.settings->'crm_roi', '{}') as r) i
+     cross join lateral (select count(*) as customers from crm.customer c where c.tenant_id = t.id and c.merged_into is null) c
+     cross join lateral (select coalesce(sum(s.revenue - s.cost), 0) as gross_margin_12m from crm.sales_day_summary s
+                          where s.tenant_id = t.id and s.day >= date_trunc('month', now() - interval '11 months')) m)
 select slug as tenant, customers, cost_per_customer,
        (cost_per_customer * customers)::numeric(16,2) as crm_cost,
        case when customers > 0 then round(gross_margin_12m / customers, 2) else 0 end as gross_margin_per_customer,

@@ -93,14 +93,16 @@ comment on column report.satisfaction.average_score is 'Mean score, 0-10.';
 comment on column report.satisfaction.nps is 'Percent promoters minus percent detractors.';
 comment on column report.satisfaction.would_recommend_rate is 'Share of answers that would recommend.';
 
+-- The customers counted per stage first (one pass over the unit's customers, a hash of six
+-- groups), then set against the six stages (joining the customers to the stages took 0.6-1.5 s at 1M).
 create or replace view report.lifecycle_funnel with (security_invoker = true) as
 select t.slug as tenant, s.stage, s.position,
-       count(c.id) as customers,
-       round(count(c.id)::numeric / nullif(sum(count(c.id)) over (partition by t.slug), 0), 4) as share
+       coalesce(n.customers, 0) as customers,
+       round(coalesce(n.customers, 0)::numeric / nullif(sum(n.customers) over (partition by t.slug), 0), 4) as share
   from crm.tenant t
   cross join (values ('prospect', 1), ('acquired', 2), ('active', 3), ('retained', 4), ('loyal', 5), ('lapsed', 6)) as s(stage, position)
-  left join crm.customer c on c.tenant_id = t.id and c.lifecycle_stage = s.stage and c.merged_into is null
- group by t.slug, s.stage, s.position;
+  left join (select c.tenant_id, c.lifecycle_stage, count(*) as customers from crm.customer c
+              where c.merged_into is null group by 1, 2) n on n.tenant_id = t.id and n.lifecycle_stage = s.stage;
 
 comment on view report.lifecycle_funnel is 'Customers per lifecycle stage (prospect, acquired, active, retained, loyal, lapsed) and their share.';
 comment on column report.lifecycle_funnel.tenant is 'The business unit (slug).';
