@@ -14,14 +14,20 @@ begin
         if period !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' then
             raise exception 'invalid params: period must be YYYY-MM' using errcode = 'CR422', detail = 'field=period', hint = 'must be YYYY-MM';
         end if;
+        -- The page's customers from the rollup first (no index ranks a month by margin: a top-N of
+        -- the month's rows), then their rows of the view: the month before is joined for the page only.
         return query
+        with page as (
+            select s.customer_id from crm.customer_month_summary s
+             where s.month = (period || '-01')::date
+               and (reports_customer_profit.customer_id is null or s.customer_id = reports_customer_profit.customer_id)
+               and (after_rank is null or (s.revenue - s.cost, s.customer_id) < (after_rank, after_id))
+             order by s.revenue - s.cost desc, s.customer_id desc
+             limit lim)
         select r.gross_margin::text || '|' || r.customer_id, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text
           from report.customer_profit_monthly r
-         where r.month = (period || '-01')::date
-           and (reports_customer_profit.customer_id is null or r.customer_id = reports_customer_profit.customer_id)
-           and (after_rank is null or (r.gross_margin, r.customer_id) < (after_rank, after_id))
-         order by r.gross_margin desc, r.customer_id desc
-         limit lim;
+         where r.month = (period || '-01')::date and r.customer_id in (select page.customer_id from page)
+         order by r.gross_margin desc, r.customer_id desc;
     else
         if period !~ '^[0-9]{4}$' then
             raise exception 'invalid params: period must be YYYY' using errcode = 'CR422', detail = 'field=period', hint = 'must be YYYY';
