@@ -81,15 +81,24 @@ begin
      limit lim;
 end $$;
 
+-- The page's customers first, from the RFM summary's key (a customer has a row as of a day when
+-- its first sale is on or before it, in days or weeks alike), then their RFM: the ids reach each
+-- part of report.rfm as an index condition, so a page reads its 50 customers' rows (and, by week,
+-- their orders), not the unit's.
 create or replace function api.reports_rfm(as_of date, period text, after bigint, lim int) returns table (key text, json text)
     language plpgsql stable as $$
+declare
+    v_ids bigint[];
 begin
+    select array_agg(p.customer_id) into v_ids
+      from (select s.customer_id from crm.customer_rfm_summary s
+             where s.customer_id > after and s.first_day <= coalesce(as_of, current_date)
+             order by s.customer_id limit lim) p;
     return query
     select r.customer_id::text, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text
       from report.rfm(coalesce(as_of, current_date), coalesce(period, 'day')) r
-     where r.customer_id > after
-     order by r.customer_id
-     limit lim;
+     where r.customer_id = any(v_ids)
+     order by r.customer_id;
 end $$;
 
 create or replace function api.reports_goals(after bigint, lim int) returns table (key text, json text)
