@@ -66,6 +66,13 @@ begin
                       where crm.is_sale(o.status)
                       group by 1, 2, 3) d
               group by d.tenant_id) k;
+    -- The channel summaries of those customers, from the month of their earliest such order on.
+    perform crm.refresh_channel_months(k.tenant_id, k.customers, k.first_month)
+       from (select o.tenant_id, array_agg(distinct o.customer_id) as customers,
+                    min(date_trunc('month', o.ordered_at at time zone 'UTC'))::date as first_month
+               from crm.sales_order o
+              where (o.tenant_id, o.id) in (select l.tenant_id, l.order_id from new_lines l) and crm.is_sale(o.status)
+              group by o.tenant_id) k;
     return null;
 end $$;
 
@@ -248,6 +255,8 @@ begin
 
     perform crm.refresh_customer_rfm(p_tenant, array(select o.customer_id from crm.sales_order o
                                                       where o.tenant_id = p_tenant and o.id = p_order));
+    perform crm.refresh_channel_months(p_tenant, array[o.customer_id], date_trunc('month', o.ordered_at at time zone 'UTC')::date)
+       from crm.sales_order o where o.tenant_id = p_tenant and o.id = p_order;
 end $$;
 
 -- Each customer's first month with a sale (crm.customer_first_sale, 0041), from the monthly rows a

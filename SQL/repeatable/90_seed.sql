@@ -119,6 +119,9 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
     delete from crm.product_month_summary where tenant_id = p_tenant;
     delete from crm.sales_day_summary where tenant_id = p_tenant;
     delete from crm.customer_rfm_summary where tenant_id = p_tenant;
+    delete from crm.customer_channel_month where tenant_id = p_tenant;
+    delete from crm.channel_month_summary where tenant_id = p_tenant;
+    select crm.refresh_channel_months(p_tenant, array(select c.id from crm.customer c where c.tenant_id = p_tenant), '-infinity');
     insert into crm.customer_rfm_summary (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
     select v.tenant_id, v.customer_id, v.first_day, v.last_day, v.days, v.revenue, v.first_revenue
       from crm.customer_rfm_from_orders v where v.tenant_id = p_tenant;
