@@ -73,14 +73,39 @@ begin
        and not exists (select from fresh f where f.customer_id = o.customer_id and f.month = o.month and f.channel = o.channel);
 end $$;
 
--- Contacts added by one statement (interactions.log, an import): their customers from the month of
--- their earliest contact on (a contact can be the last before a sale up to 30 days later).
+-- Contacts added by one statement (interactions.log, an import). A contact can be the last before
+-- a sale up to 30 days later: when one of its customers has a sale at or after the earliest new
+-- contact, those customers are recomputed from that contact's month on. Otherwise (a contact of
+-- now: the common case) only contacts and cost change, added to the customers' rows in place;
+-- a row whose contacts were 0 reaches one more customer. After the customers' lock, so that an
+-- order committed meanwhile is seen (and one committed later recomputes with these contacts).
 create or replace function crm.interaction_channel_months() returns trigger language plpgsql as $$
+declare
+    k record;
 begin
-    perform crm.refresh_channel_months(k.tenant_id, k.customers, k.first_month)
-       from (select n.tenant_id, array_agg(distinct n.customer_id) as customers,
-                    min(date_trunc('month', n.occurred_at at time zone 'UTC'))::date as first_month
-               from new_rows n group by n.tenant_id) k;
+    for k in select n.tenant_id, array_agg(distinct n.customer_id) as customers, min(n.occurred_at) as first_at
+               from new_rows n group by n.tenant_id loop
+        perform crm.lock_customer_rfm(k.tenant_id, k.customers);
+        if exists (select from crm.sales_order o
+                    where o.tenant_id = k.tenant_id and o.customer_id = any (k.customers) and o.ordered_at >= k.first_at) then
+            perform crm.refresh_channel_months(k.tenant_id, k.customers, date_trunc('month', k.first_at at time zone 'UTC')::date);
+        else
+            with added as (
+                select n.customer_id, n.channel, date_trunc('month', n.occurred_at at time zone 'UTC')::date as month,
+                       count(*)::int as contacts, sum(n.cost) as cost
+                  from new_rows n where n.tenant_id = k.tenant_id group by 1, 2, 3),
+            kept as (
+                insert into crm.customer_channel_month as c (tenant_id, customer_id, channel, month, contacts, cost)
+                select k.tenant_id, a.customer_id, a.channel, a.month, a.contacts, a.cost from added a
+                on conflict (tenant_id, customer_id, month, channel) do update
+                   set contacts = c.contacts + excluded.contacts, cost = c.cost + excluded.cost
+                returning c.customer_id, c.month, c.channel, c.contacts)
+            insert into crm.channel_month_summary (tenant_id, month, channel, contacts, cost, customers_reached)
+            select k.tenant_id, a.month, a.channel, sum(a.contacts), sum(a.cost), count(*) filter (where t.contacts = a.contacts)
+              from kept t join added a on a.customer_id = t.customer_id and a.month = t.month and a.channel = t.channel
+             group by a.month, a.channel;
+        end if;
+    end loop;
     return null;
 end $$;
 
