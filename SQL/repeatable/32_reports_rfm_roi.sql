@@ -9,15 +9,22 @@ set local role crm_owner;
 -- By day, a customer whose purchases all lie on or before the as-of day is read from the kept
 -- summary (crm.customer_rfm_summary: one row, not every order line); the rest (by week, or with a
 -- purchase after the as-of day, found by the summary's index on last_day) from their orders.
-create or replace function report.rfm(p_as_of date default current_date, p_period text default 'day')
+-- The two parts, each one SELECT that the planner inlines where it is called: report.customer_value
+-- joins each customer's row of them by its key (a page reads its customers' rows, not the unit's).
+create or replace function report.rfm_kept(p_as_of date)
     returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
     language sql stable security invoker as $$
     select t.slug, r.customer_id, r.days - 1, r.last_day - r.first_day, p_as_of - r.first_day,
            coalesce(round((r.revenue - r.first_revenue) / nullif(r.days - 1, 0), 2), 0)
       from crm.customer_rfm_summary r join crm.tenant t on t.id = r.tenant_id
-     where p_period = 'day' and r.last_day <= p_as_of
-    union all
-    (with later as (
+     where r.last_day <= p_as_of
+$$;
+comment on function report.rfm_kept(date) is 'report.rfm by day of the customers whose purchases all lie on or before the as-of day: from the kept summary crm.customer_rfm_summary.';
+
+create or replace function report.rfm_from_orders(p_as_of date, p_period text)
+    returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
+    language sql stable security invoker as $$
+    with later as (
         select r.tenant_id, r.customer_id from crm.customer_rfm_summary r where p_period = 'day' and r.last_day > p_as_of),
     sales as (
         select o.tenant_id, o.customer_id, o.ordered_at, l.quantity * l.unit_price as value
@@ -45,7 +52,16 @@ create or replace function report.rfm(p_as_of date default current_date, p_perio
                            else p_as_of - date '1970-01-01' end) - min(m.period_no))::int,
            coalesce(round(avg(m.value) filter (where m.period_no > m.first_period), 2), 0)
       from marked m join crm.tenant t on t.id = m.tenant_id
-     group by t.slug, m.customer_id)
+     group by t.slug, m.customer_id
+$$;
+comment on function report.rfm_from_orders(date, text) is 'report.rfm from the orders: by week every customer, by day those with a purchase after the as-of day (the kept summary holds their whole history).';
+
+create or replace function report.rfm(p_as_of date default current_date, p_period text default 'day')
+    returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
+    language sql stable security invoker as $$
+    select * from report.rfm_kept(p_as_of) where p_period = 'day'
+    union all
+    select * from report.rfm_from_orders(p_as_of, p_period)
 $$;
 comment on function report.rfm(date, text) is 'RFM per customer as of a date, in days or weeks (Fader, Hardie and Lee 2005; lifetimes): frequency, recency, T, monetary_value.';
 
@@ -99,5 +115,5 @@ comment on column report.crm_roi.crm_return is 'Customers x gross margin per cus
 comment on column report.crm_roi.net_return is 'Return minus cost.';
 comment on column report.crm_roi.roi is 'Net return divided by cost.';
 
-grant execute on function report.rfm(date, text) to crm_unit, crm_reporter;
+grant execute on function report.rfm(date, text), report.rfm_kept(date), report.rfm_from_orders(date, text) to crm_unit, crm_reporter;
 grant select on report.customer_rfm, report.crm_roi to crm_unit, crm_reporter;

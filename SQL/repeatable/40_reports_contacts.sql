@@ -131,7 +131,8 @@ select t.slug as tenant,
        coalesce(p.revenue, 0) as revenue_12m,
        (select r.tier from report.customer_tier r where r.tenant = t.slug and r.customer_id = c.id
          and r.year = extract(year from now())::int) as tier,
-       rfm.frequency, rfm.recency, rfm.t, rfm.monetary_value,
+       coalesce(rk.frequency, ro.frequency) as frequency, coalesce(rk.recency, ro.recency) as recency,
+       coalesce(rk.t, ro.t) as t, coalesce(rk.monetary_value, ro.monetary_value) as monetary_value,
        (select round(avg(s.score), 2) from crm.survey_response s where s.tenant_id = c.tenant_id and s.customer_id = c.id) as average_score,
        (select array_agg(ch.channel order by ch.n desc, ch.channel) from
            (select i.channel, count(*) as n from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
@@ -142,7 +143,10 @@ select t.slug as tenant,
   left join (select s.tenant_id, s.customer_id, sum(s.revenue) as revenue, sum(s.revenue - s.cost) as gross_margin
                from crm.customer_month_summary s where s.month >= date_trunc('month', now() - interval '11 months')
               group by 1, 2) p on p.tenant_id = c.tenant_id and p.customer_id = c.id
-  left join report.rfm(current_date, 'day') rfm on rfm.tenant = t.slug and rfm.customer_id = c.id
+  -- report.rfm(current_date, 'day') in its two parts (a customer is in one of them at most): the
+  -- kept part joins by the summary's key, so a page of customers reads only their rows.
+  left join report.rfm_kept(current_date) rk on rk.tenant = t.slug and rk.customer_id = c.id
+  left join report.rfm_from_orders(current_date, 'day') ro on ro.tenant = t.slug and ro.customer_id = c.id
  where c.merged_into is null;
 
 comment on view report.customer_value is 'The customer value evaluation report, one row per customer: profit contribution (12 months), tier, RFM, satisfaction, preferred channels and contact details.';
