@@ -80,6 +80,8 @@ end $$;
 -- order, so two never wait on each other; one lock for the whole unit when there are many), taken
 -- before the statement that reads the summary or the orders, whose snapshot (read committed) then
 -- sees what the writer before it committed; figures from an older snapshot would lose its order.
+-- The channel summaries' writers take the same lock (23_channel_months.sql), contacts included: an
+-- order and a contact of one customer committed at once would otherwise each miss the other.
 create or replace function crm.lock_customer_rfm(p_tenant uuid, p_customers bigint[]) returns void
     language plpgsql as $$
 begin
