@@ -9,13 +9,18 @@ set local role crm_owner;
 -- By day, a customer whose purchases all lie on or before the as-of day is read from the kept
 -- summary (crm.customer_rfm_summary: one row, not every order line); the rest (by week, or with a
 -- purchase after the as-of day, found by the summary's index on last_day) from their orders.
--- The two parts, each one SELECT that the planner inlines where it is called: report.customer_value
--- joins each customer's row of them by its key (a page reads its customers' rows, not the unit's).
+-- The monetary value from a summary row (the mean of the repeat days' sales), inlined where it is
+-- used: report.rfm_kept and report.customer_value, which joins the summary by its key.
+create or replace function report.rfm_monetary_value(p_revenue numeric, p_first_revenue numeric, p_days int) returns numeric
+    language sql immutable parallel safe
+    return coalesce(round((p_revenue - p_first_revenue) / nullif(p_days - 1, 0), 2), 0);
+
+-- The two parts, each one SELECT that the planner inlines where it is called.
 create or replace function report.rfm_kept(p_as_of date)
     returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
     language sql stable security invoker as $$
     select t.slug, r.customer_id, r.days - 1, r.last_day - r.first_day, p_as_of - r.first_day,
-           coalesce(round((r.revenue - r.first_revenue) / nullif(r.days - 1, 0), 2), 0)
+           report.rfm_monetary_value(r.revenue, r.first_revenue, r.days)
       from crm.customer_rfm_summary r join crm.tenant t on t.id = r.tenant_id
      where r.last_day <= p_as_of
 $$;
@@ -115,5 +120,6 @@ comment on column report.crm_roi.crm_return is 'Customers x gross margin per cus
 comment on column report.crm_roi.net_return is 'Return minus cost.';
 comment on column report.crm_roi.roi is 'Net return divided by cost.';
 
-grant execute on function report.rfm(date, text), report.rfm_kept(date), report.rfm_from_orders(date, text) to crm_unit, crm_reporter;
+grant execute on function report.rfm(date, text), report.rfm_kept(date), report.rfm_from_orders(date, text),
+    report.rfm_monetary_value(numeric, numeric, int) to crm_unit, crm_reporter;
 grant select on report.customer_rfm, report.crm_roi to crm_unit, crm_reporter;

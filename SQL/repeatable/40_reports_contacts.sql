@@ -131,8 +131,9 @@ select t.slug as tenant,
        coalesce(p.revenue, 0) as revenue_12m,
        (select r.tier from report.customer_tier r where r.tenant = t.slug and r.customer_id = c.id
          and r.year = extract(year from now())::int) as tier,
-       coalesce(rk.frequency, ro.frequency) as frequency, coalesce(rk.recency, ro.recency) as recency,
-       coalesce(rk.t, ro.t) as t, coalesce(rk.monetary_value, ro.monetary_value) as monetary_value,
+       coalesce(rk.days - 1, ro.frequency) as frequency, coalesce(rk.last_day - rk.first_day, ro.recency) as recency,
+       coalesce(current_date - rk.first_day, ro.t) as t,
+       coalesce(report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days), ro.monetary_value) as monetary_value,
        (select round(avg(s.score), 2) from crm.survey_response s where s.tenant_id = c.tenant_id and s.customer_id = c.id) as average_score,
        (select array_agg(ch.channel order by ch.n desc, ch.channel) from
            (select i.channel, count(*) as n from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
@@ -144,8 +145,9 @@ select t.slug as tenant,
                from crm.customer_month_summary s where s.month >= date_trunc('month', now() - interval '11 months')
               group by 1, 2) p on p.tenant_id = c.tenant_id and p.customer_id = c.id
   -- report.rfm(current_date, 'day') in its two parts (a customer is in one of them at most): the
-  -- kept part joins by the summary's key, so a page of customers reads only their rows.
-  left join report.rfm_kept(current_date) rk on rk.tenant = t.slug and rk.customer_id = c.id
+  -- kept part (report.rfm_kept's figures) joins the summary by its key, so a page of customers
+  -- reads only their rows and a count reads none.
+  left join crm.customer_rfm_summary rk on rk.tenant_id = c.tenant_id and rk.customer_id = c.id and rk.last_day <= current_date
   left join report.rfm_from_orders(current_date, 'day') ro on ro.tenant = t.slug and ro.customer_id = c.id
  where c.merged_into is null;
 
