@@ -133,7 +133,8 @@ select t.slug as tenant,
          and r.year = extract(year from now())::int) as tier,
        coalesce(rk.days - 1, ro.frequency) as frequency, coalesce(rk.last_day - rk.first_day, ro.recency) as recency,
        coalesce(current_date - rk.first_day, ro.t) as t,
-       coalesce(report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days), ro.monetary_value) as monetary_value,
+       case when rk.customer_id is not null then report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days)
+            else ro.monetary_value end as monetary_value,
        (select round(avg(s.score), 2) from crm.survey_response s where s.tenant_id = c.tenant_id and s.customer_id = c.id) as average_score,
        (select array_agg(ch.channel order by ch.n desc, ch.channel) from
            (select i.channel, count(*) as n from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
