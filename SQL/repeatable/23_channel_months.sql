@@ -2,11 +2,11 @@
 -- the unit's delta rows crm.channel_month_summary that report.channel_effectiveness sums. A write
 -- that can change them recomputes the customers it touched from the month of the change on
 -- (crm.refresh_channel_months), as crm.refresh_customer_rfm does for RFM: exact after back-dated
--- contacts, cancellations and merges, and a contact or an order of today reads one customer's
--- month. Called by the order rollups (23_rollup_triggers.sql: lines added, a status that makes or
--- stops a sale), by the trigger below (contacts added) and by crm.merge_customers (contacts and
--- orders moved to another customer: the only write that moves them). Contacts and orders are not
--- deleted, and their time and channel do not change.
+-- contacts, cancellations and merges. Called by the order status rollup (23_rollup_triggers.sql: a status that makes or stops a
+-- sale), by the trigger below (contacts added) and by crm.merge_customers (contacts and
+-- orders moved to another customer: the only write that moves them). Order lines added change no
+-- other order's attribution: crm.order_lines_rollup adds them in place. Contacts and orders are
+-- not deleted, and their time and channel do not change.
 set local role crm_owner;
 
 -- What the rows of the given customers of a unit are from p_from (a month's first day) on, from

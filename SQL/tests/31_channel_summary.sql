@@ -5,7 +5,7 @@
 -- the delta rows; report.channel_effectiveness gives what its former text computed from the base
 -- rows (every contact, and the last contact within 30 days before each sale).
 begin;
-select plan(10);
+select plan(11);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000f4', 'chan-keep', 'Channel keep');
 set local role crm_unit;
@@ -110,6 +110,14 @@ insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, 
 select o.tenant_id, o.id, 1, (select id from crm.product), 1, 10.00, 4.00 from crm.sales_order o where o.ordered_at = '2026-04-06 10:00+00';
 select is((select (contacts, customers_reached, conversions, gross_margin)::text from report.channel_effectiveness where channel = 'mail'),
           '(2,2,2,12.00)', 'imported contacts and orders: 2 mail contacts, 2 conversions');
+
+-- A second line of one of those orders, in a statement of its own: its margin joins the order's
+-- channel, and the order still counts once.
+insert into crm.order_line (tenant_id, order_id, line_no, product_id, quantity, unit_price, unit_cost)
+select o.tenant_id, o.id, 2, (select id from crm.product), 2, 10.00, 4.00
+  from crm.sales_order o where o.ordered_at = '2026-04-06 10:00+00' and o.customer_id = (select id from crm.customer where name = 'Ben');
+select is((select (conversions, gross_margin)::text from report.channel_effectiveness where channel = 'mail') || pg_temp.differences(),
+          '(2,24.00)0', 'a line added to a sale later: 12 more margin, no more conversions');
 
 -- Cid: a phone call on March 30 and a sale on April 3 (a phone conversion in April, a month
 -- without a phone contact of his), then a phone call on April 9, after his sale (added in place).
