@@ -39,6 +39,7 @@ begin
     update crm.customer_month_summary set revenue = 0, cost = 0, orders = 0, units = 0
      where tenant_id = v_tenant and customer_id = p_merge;
     perform crm.refresh_customer_rfm(v_tenant, array[p_keep, p_merge]);
+    perform crm.refresh_channel_months(v_tenant, array[p_keep, p_merge], '-infinity');
     -- Referrals (0041): whom p_merge referred, p_keep referred; p_keep keeps its own referrer, or
     -- takes p_merge's; nobody refers itself.
     update crm.customer set referred_by = case when id = p_keep then null else p_keep end
