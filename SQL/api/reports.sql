@@ -14,14 +14,20 @@ begin
         if period !~ '^[0-9]{4}-(0[1-9]|1[0-2])$' then
             raise exception 'invalid params: period must be YYYY-MM' using errcode = 'CR422', detail = 'field=period', hint = 'must be YYYY-MM';
         end if;
+        -- The page's customers from the rollup first (no index ranks a month by margin: a top-N of
+        -- the month's rows), then their rows of the view: the month before is joined for the page only.
         return query
+        with page as (
+            select s.customer_id from crm.customer_month_summary s
+             where s.month = (period || '-01')::date
+               and (reports_customer_profit.customer_id is null or s.customer_id = reports_customer_profit.customer_id)
+               and (after_rank is null or (s.revenue - s.cost, s.customer_id) < (after_rank, after_id))
+             order by s.revenue - s.cost desc, s.customer_id desc
+             limit lim)
         select r.gross_margin::text || '|' || r.customer_id, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text
           from report.customer_profit_monthly r
-         where r.month = (period || '-01')::date
-           and (reports_customer_profit.customer_id is null or r.customer_id = reports_customer_profit.customer_id)
-           and (after_rank is null or (r.gross_margin, r.customer_id) < (after_rank, after_id))
-         order by r.gross_margin desc, r.customer_id desc
-         limit lim;
+         where r.month = (period || '-01')::date and r.customer_id in (select page.customer_id from page)
+         order by r.gross_margin desc, r.customer_id desc;
     else
         if period !~ '^[0-9]{4}$' then
             raise exception 'invalid params: period must be YYYY' using errcode = 'CR422', detail = 'field=period', hint = 'must be YYYY';
@@ -75,15 +81,24 @@ begin
      limit lim;
 end $$;
 
+-- The page's customers first, from the RFM summary's key (a customer has a row as of a day when
+-- its first sale is on or before it, in days or weeks alike), then their RFM: the ids reach each
+-- part of report.rfm as an index condition, so a page reads its 50 customers' rows (and, by week,
+-- their orders), not the unit's.
 create or replace function api.reports_rfm(as_of date, period text, after bigint, lim int) returns table (key text, json text)
     language plpgsql stable as $$
+declare
+    v_ids bigint[];
 begin
+    select array_agg(p.customer_id) into v_ids
+      from (select s.customer_id from crm.customer_rfm_summary s
+             where s.customer_id > after and s.first_day <= coalesce(as_of, current_date)
+             order by s.customer_id limit lim) p;
     return query
     select r.customer_id::text, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text
       from report.rfm(coalesce(as_of, current_date), coalesce(period, 'day')) r
-     where r.customer_id > after
-     order by r.customer_id
-     limit lim;
+     where r.customer_id = any(v_ids)
+     order by r.customer_id;
 end $$;
 
 create or replace function api.reports_goals(after bigint, lim int) returns table (key text, json text)

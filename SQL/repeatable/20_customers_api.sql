@@ -3,9 +3,17 @@
 -- run under the caller's role, so row-level security applies to everything they touch.
 set local role crm_owner;
 
--- The shape every customers.* method answers, defined here only. PL/pgSQL, so that its one
--- statement (with the sub-select for shared_from) keeps its plan for the session: a SQL function
--- with a sub-select is never inlined and was planned again on every call.
+-- The slug of a unit (from the unit directory: a unit reads no other unit's row of crm.tenant).
+create or replace function crm.unit_slug(p_id uuid) returns text
+    language plpgsql stable as $$
+begin
+    return (select t.slug from crm.tenant_directory() t where t.id = p_id);
+end $$;
+
+-- The shape every customers.* method answers, defined here only. PL/pgSQL with no sub-select in
+-- its one expression, which PL/pgSQL then evaluates without starting an executor (a SQL function
+-- with a sub-select is never inlined and was planned again on every call; with the sub-select for
+-- shared_from written here, each call set up a plan: about 10 of a caller lookup's 140 us).
 create or replace function crm.customer_json(c crm.customer) returns json
     language plpgsql stable as $$
 begin
@@ -27,10 +35,8 @@ begin
         'version', c.version,
         'created_at', c.created_at,
         'updated_at', c.updated_at,
-        -- Another unit's customer shared with the caller's: that unit's slug (from the unit
-        -- directory: a unit reads no other unit's row of crm.tenant).
-        'shared_from', case when c.tenant_id is distinct from crm.current_tenant()
-                            then (select t.slug from crm.tenant_directory() t where t.id = c.tenant_id) end);
+        -- Another unit's customer shared with the caller's: that unit's slug.
+        'shared_from', case when c.tenant_id is distinct from crm.current_tenant() then crm.unit_slug(c.tenant_id) end);
 end $$;
 
 -- Validates and normalises the emails or phones of a request: emails lower-case, phones E.164
@@ -211,6 +217,6 @@ begin
            and c.id = p_id);
 end $$;
 
-grant execute on function crm.customer_json(crm.customer), crm.clean_contacts(jsonb, text), crm.referrer_of(jsonb, bigint),
+grant execute on function crm.unit_slug(uuid), crm.customer_json(crm.customer), crm.clean_contacts(jsonb, text), crm.referrer_of(jsonb, bigint),
     crm.assert_no_duplicate(text[], text[], bigint), crm.create_customer(jsonb),
     crm.update_customer(bigint, int, jsonb), crm.get_customer(bigint) to crm_unit;

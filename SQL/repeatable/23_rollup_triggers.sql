@@ -69,6 +69,33 @@ begin
     select count(crm.add_customer_rfm_sales(k.tenant_id, k.customers, k.days, k.amounts)) into v_units
       from (select d.tenant_id, array_agg(d.customer_id) as customers, array_agg(d.day) as days, array_agg(d.amount) as amounts
               from customer_day d group by d.tenant_id) k;
+    -- The channel summaries (0054, 23_channel_months.sql): lines change no other order's last
+    -- contact, so each sale order's conversion (counted by its line 1, as above) and its new lines'
+    -- margin are added to the channel of its last contact in the 30 days before it, in place. The
+    -- customers' lock (crm.lock_customer_rfm) is held: taken for the RFM summary by the statement above.
+    with per_order as (
+        select o.tenant_id, o.customer_id, o.ordered_at, count(*) filter (where l.line_no = 1) as conversions,
+               sum(l.quantity * (l.unit_price - l.unit_cost)) as gross_margin
+          from new_lines l join crm.sales_order o on o.tenant_id = l.tenant_id and o.id = l.order_id
+         where crm.is_sale(o.status)
+         group by o.tenant_id, o.id),
+    attributed as (
+        select p.tenant_id, p.customer_id, last.channel, date_trunc('month', p.ordered_at at time zone 'UTC')::date as month,
+               sum(p.conversions)::int as conversions, sum(p.gross_margin) as gross_margin
+          from per_order p
+          join lateral (select i.channel from crm.interaction i
+                         where i.tenant_id = p.tenant_id and i.customer_id = p.customer_id
+                           and i.occurred_at between p.ordered_at - interval '30 days' and p.ordered_at
+                         order by i.occurred_at desc limit 1) last on true
+         group by 1, 2, 3, 4),
+    kept as (
+        insert into crm.customer_channel_month as c (tenant_id, customer_id, channel, month, conversions, gross_margin)
+        select a.tenant_id, a.customer_id, a.channel, a.month, a.conversions, a.gross_margin from attributed a
+        on conflict (tenant_id, customer_id, month, channel) do update
+           set conversions = c.conversions + excluded.conversions, gross_margin = c.gross_margin + excluded.gross_margin
+        returning 1)
+    insert into crm.channel_month_summary (tenant_id, month, channel, conversions, gross_margin)
+    select a.tenant_id, a.month, a.channel, sum(a.conversions), sum(a.gross_margin) from attributed a group by 1, 2, 3;
     return null;
 end $$;
 
@@ -76,6 +103,8 @@ end $$;
 -- order, so two never wait on each other; one lock for the whole unit when there are many), taken
 -- before the statement that reads the summary or the orders, whose snapshot (read committed) then
 -- sees what the writer before it committed; figures from an older snapshot would lose its order.
+-- The channel summaries' writers take the same lock (23_channel_months.sql), contacts included: an
+-- order and a contact of one customer committed at once would otherwise each miss the other.
 create or replace function crm.lock_customer_rfm(p_tenant uuid, p_customers bigint[]) returns void
     language plpgsql as $$
 begin
@@ -251,6 +280,8 @@ begin
 
     perform crm.refresh_customer_rfm(p_tenant, array(select o.customer_id from crm.sales_order o
                                                       where o.tenant_id = p_tenant and o.id = p_order));
+    perform crm.refresh_channel_months(p_tenant, array[o.customer_id], date_trunc('month', o.ordered_at at time zone 'UTC')::date)
+       from crm.sales_order o where o.tenant_id = p_tenant and o.id = p_order;
 end $$;
 
 -- Each customer's first month with a sale (crm.customer_first_sale, 0041), from the monthly rows a

@@ -9,15 +9,27 @@ set local role crm_owner;
 -- By day, a customer whose purchases all lie on or before the as-of day is read from the kept
 -- summary (crm.customer_rfm_summary: one row, not every order line); the rest (by week, or with a
 -- purchase after the as-of day, found by the summary's index on last_day) from their orders.
-create or replace function report.rfm(p_as_of date default current_date, p_period text default 'day')
+-- The monetary value from a summary row (the mean of the repeat days' sales), inlined where it is
+-- used: report.rfm_kept and report.customer_value, which joins the summary by its key.
+create or replace function report.rfm_monetary_value(p_revenue numeric, p_first_revenue numeric, p_days int) returns numeric
+    language sql immutable parallel safe
+    return coalesce(round((p_revenue - p_first_revenue) / nullif(p_days - 1, 0), 2), 0);
+
+-- The two parts, each one SELECT that the planner inlines where it is called.
+create or replace function report.rfm_kept(p_as_of date)
     returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
     language sql stable security invoker as $$
     select t.slug, r.customer_id, r.days - 1, r.last_day - r.first_day, p_as_of - r.first_day,
-           coalesce(round((r.revenue - r.first_revenue) / nullif(r.days - 1, 0), 2), 0)
+           report.rfm_monetary_value(r.revenue, r.first_revenue, r.days)
       from crm.customer_rfm_summary r join crm.tenant t on t.id = r.tenant_id
-     where p_period = 'day' and r.last_day <= p_as_of
-    union all
-    (with later as (
+     where r.last_day <= p_as_of
+$$;
+comment on function report.rfm_kept(date) is 'report.rfm by day of the customers whose purchases all lie on or before the as-of day: from the kept summary crm.customer_rfm_summary.';
+
+create or replace function report.rfm_from_orders(p_as_of date, p_period text)
+    returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
+    language sql stable security invoker as $$
+    with later as (
         select r.tenant_id, r.customer_id from crm.customer_rfm_summary r where p_period = 'day' and r.last_day > p_as_of),
     sales as (
         select o.tenant_id, o.customer_id, o.ordered_at, l.quantity * l.unit_price as value
@@ -45,7 +57,16 @@ create or replace function report.rfm(p_as_of date default current_date, p_perio
                            else p_as_of - date '1970-01-01' end) - min(m.period_no))::int,
            coalesce(round(avg(m.value) filter (where m.period_no > m.first_period), 2), 0)
       from marked m join crm.tenant t on t.id = m.tenant_id
-     group by t.slug, m.customer_id)
+     group by t.slug, m.customer_id
+$$;
+comment on function report.rfm_from_orders(date, text) is 'report.rfm from the orders: by week every customer, by day those with a purchase after the as-of day (the kept summary holds their whole history).';
+
+create or replace function report.rfm(p_as_of date default current_date, p_period text default 'day')
+    returns table (tenant text, customer_id bigint, frequency int, recency int, t int, monetary_value numeric)
+    language sql stable security invoker as $$
+    select * from report.rfm_kept(p_as_of) where p_period = 'day'
+    union all
+    select * from report.rfm_from_orders(p_as_of, p_period)
 $$;
 comment on function report.rfm(date, text) is 'RFM per customer as of a date, in days or weeks (Fader, Hardie and Lee 2005; lifetimes): frequency, recency, T, monetary_value.';
 
@@ -63,19 +84,21 @@ comment on column report.customer_rfm.monetary_value is 'Mean value of the repea
 -- (implementation + upkeep + staff + hardware + training + upgrades) per customer times customers;
 -- it returns customers x gross margin per customer x success rate. Inputs: settings->'crm_roi'.
 create or replace view report.crm_roi with (security_invoker = true) as
-with inputs as (
-    select t.id, t.slug, coalesce(t.settings->'crm_roi', '{}') as r from crm.tenant t),
-figures as (
-    select i.slug,
-           (select count(*) from crm.customer c where c.tenant_id = i.id and c.merged_into is null) as customers,
-           (select coalesce(sum(s.revenue - s.cost), 0) from crm.customer_month_summary s
-             where s.tenant_id = i.id and s.month >= date_trunc('month', now() - interval '11 months')) as gross_margin_12m,
-           coalesce((i.r->>'implementation_per_customer')::numeric, 0) + coalesce((i.r->>'upkeep_per_customer')::numeric, 0)
-         + coalesce((i.r->>'staff_per_customer')::numeric, 0) + coalesce((i.r->>'hardware_per_customer')::numeric, 0)
-         + coalesce((i.r->>'training_per_customer')::numeric, 0) + coalesce((i.r->>'upgrades_per_customer')::numeric, 0)
+-- Each unit's figures once (a lateral join, not a sub-select per output column, which the planner
+-- copied into every column that used it); the margin from the daily rollup (one row a day and
+-- dimension: the same sales and sums as the per-customer monthly one, a thousand times fewer rows).
+with figures as (
+    select t.slug, c.customers, m.gross_margin_12m,
+           coalesce((r->>'implementation_per_customer')::numeric, 0) + coalesce((r->>'upkeep_per_customer')::numeric, 0)
+         + coalesce((r->>'staff_per_customer')::numeric, 0) + coalesce((r->>'hardware_per_customer')::numeric, 0)
+         + coalesce((r->>'training_per_customer')::numeric, 0) + coalesce((r->>'upgrades_per_customer')::numeric, 0)
              as cost_per_customer,
-           coalesce((i.r->>'success_rate')::numeric, 0) as success_rate
-      from inputs i)
+           coalesce((r->>'success_rate')::numeric, 0) as success_rate
+      from crm.tenant t
+     cross join lateral (select coalesce(t.settings->'crm_roi', '{}') as r) i
+     cross join lateral (select count(*) as customers from crm.customer c where c.tenant_id = t.id and c.merged_into is null) c
+     cross join lateral (select coalesce(sum(s.revenue - s.cost), 0) as gross_margin_12m from crm.sales_day_summary s
+                          where s.tenant_id = t.id and s.day >= date_trunc('month', now() - interval '11 months')) m)
 select slug as tenant, customers, cost_per_customer,
        (cost_per_customer * customers)::numeric(16,2) as crm_cost,
        case when customers > 0 then round(gross_margin_12m / customers, 2) else 0 end as gross_margin_per_customer,
@@ -97,5 +120,6 @@ comment on column report.crm_roi.crm_return is 'Customers x gross margin per cus
 comment on column report.crm_roi.net_return is 'Return minus cost.';
 comment on column report.crm_roi.roi is 'Net return divided by cost.';
 
-grant execute on function report.rfm(date, text) to crm_unit, crm_reporter;
+grant execute on function report.rfm(date, text), report.rfm_kept(date), report.rfm_from_orders(date, text),
+    report.rfm_monetary_value(numeric, numeric, int) to crm_unit, crm_reporter;
 grant select on report.customer_rfm, report.crm_roi to crm_unit, crm_reporter;

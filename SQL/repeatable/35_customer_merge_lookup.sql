@@ -39,6 +39,7 @@ begin
     update crm.customer_month_summary set revenue = 0, cost = 0, orders = 0, units = 0
      where tenant_id = v_tenant and customer_id = p_merge;
     perform crm.refresh_customer_rfm(v_tenant, array[p_keep, p_merge]);
+    perform crm.refresh_channel_months(v_tenant, array[p_keep, p_merge], '-infinity');
     -- Referrals (0041): whom p_merge referred, p_keep referred; p_keep keeps its own referrer, or
     -- takes p_merge's; nobody refers itself.
     update crm.customer set referred_by = case when id = p_keep then null else p_keep end
@@ -59,20 +60,85 @@ begin
     return crm.customer_json(k);
 end $$;
 
--- Who is calling: everything at hand for a phone number in any common format, in one statement.
+-- Who is calling: everything at hand for a phone number in any common format.
+--
+-- What the lookup shows of one customer, as a row: the customer, its open orders (with totals),
+-- balance, sales of the last 12 months, last contacts, last price quoted per product, open cases,
+-- upcoming tasks, this year's tier and preferences; and whether any unit shares with the caller's
+-- (the guard of the `shared` part, 17_shared_reads.sql; crm.shares_received, 0049). Read under the
+-- reader's own policies (security_invoker): as crm_lookup by crm.lookup_own_customer, as the caller
+-- by crm.lookup_shared_customer. A statement that names one customer's (tenant_id, id) reads each
+-- part through that customer's index, and only the columns it selects are computed.
+-- crm.customer_balance, a SQL function with sub-selects that would be planned on every call, is
+-- written out.
+create or replace view crm.customer_lookup_parts with (security_invoker = true) as
+select c.tenant_id, c.id, c.phones, c.emails,
+       crm.customer_json(c) as customer,
+       coalesce((select json_agg(json_build_object('id', o.id::text, 'status', o.status, 'ordered_at', o.ordered_at,
+                          'total', (select sum(l.quantity * l.unit_price)::numeric(14,2)::text from crm.order_line l
+                                     where l.tenant_id = o.tenant_id and l.order_id = o.id)) order by o.ordered_at desc)
+                   from crm.sales_order o where o.tenant_id = c.tenant_id and o.customer_id = c.id
+                    and o.status in ('quoted', 'confirmed', 'shipped')), '[]'::json) as open_orders,
+       (coalesce((select sum(v.amount) from crm.invoice v where v.tenant_id = c.tenant_id and v.customer_id = c.id), 0)
+        - coalesce((select sum(p.amount) from crm.payment p where p.tenant_id = c.tenant_id and p.customer_id = c.id), 0)
+       )::numeric(14,2)::text as balance,
+       (select coalesce(sum(s.revenue), 0)::numeric(14,2)::text from crm.customer_month_summary s
+         where s.tenant_id = c.tenant_id and s.customer_id = c.id
+           and s.month >= date_trunc('month', now() - interval '11 months')) as sales_last_12_months,
+       coalesce((select json_agg(json_build_object('id', i.id::text, 'channel', i.channel, 'direction', i.direction,
+                          'occurred_at', i.occurred_at, 'outcome', i.outcome, 'summary', i.summary))
+                   from (select i.id, i.channel, i.direction, i.occurred_at, i.outcome, i.summary from crm.interaction i
+                          where i.tenant_id = c.tenant_id and i.customer_id = c.id
+                          order by i.occurred_at desc limit 5) i), '[]'::json) as last_contacts,
+       coalesce((select json_agg(json_build_object('product_id', q.product_id::text, 'price', q.price::text,
+                          'quoted_at', q.quoted_at) order by q.product_id)
+                   from (select distinct on (q.product_id) q.product_id, q.price, q.quoted_at from crm.quoted_price q
+                          where q.tenant_id = c.tenant_id and q.customer_id = c.id
+                          order by q.product_id, q.quoted_at desc, q.id desc) q), '[]'::json) as last_quotes,
+       coalesce((select json_agg(json_build_object('id', k.id::text, 'category', k.category, 'priority', k.priority,
+                          'status', k.status, 'subject', k.subject, 'sla_due_at', k.sla_due_at) order by k.sla_due_at)
+                   from crm.service_case k where k.tenant_id = c.tenant_id and k.customer_id = c.id
+                    and k.status not in ('resolved', 'closed')), '[]'::json) as open_cases,
+       coalesce((select json_agg(json_build_object('id', t.id::text, 'kind', t.kind, 'due_at', t.due_at, 'note', t.note))
+                   from (select t.id, t.kind, t.due_at, t.note from crm.task t
+                          where t.tenant_id = c.tenant_id and t.customer_id = c.id and t.done_at is null
+                          order by t.due_at limit 5) t), '[]'::json) as upcoming_tasks,
+       (select s.tier from crm.customer_tier_snapshot s where s.tenant_id = c.tenant_id and s.customer_id = c.id
+           and s.year = extract(year from now())::int) as tier,
+       c.preferences,
+       exists (select 1 from crm.shares_received) as shared_with_unit
+  from crm.customer c;
+comment on view crm.customer_lookup_parts is
+    'What customers.lookup shows of a customer, part by part (crm.lookup_customer builds the answer), and whether any unit shares with the caller''s. Read by (tenant_id, id).';
 
--- The number is computed in a scalar subquery: under row-level security only a leakproof
--- condition may use an index ahead of the policies, and the planner cannot tell that of an
--- expression holding COALESCE, so `value = normalize_phone(...)` read every phone of the
--- table (3.6 s at a million customers). A scalar subquery is a parameter, `value = $1` is
--- leakproof, and the contact index serves it.
--- PL/pgSQL keeps the plan of this statement for the session (forced generic: the phone only
--- feeds an index condition). As a SQL function it was planned on every call: 4 ms of a 5 ms lookup.
--- Issue 16: everything is built in this one statement, so that the kept plan covers all of it
--- (crm.customer_json keeps its own plan; crm.customer_balance, a SQL function with sub-selects
--- that would be planned on every call, is written out). The caller's unit is always
--- `(select crm.current_tenant())`, an init plan computed once.
-create or replace function crm.lookup_customer(p_phone text) returns json
+-- The customer of the caller's own unit with the number, or NULL. Run as crm_lookup (0050), whose
+-- only policies are the caller's unit's own rows, `tenant_id = (select crm.current_tenant())` (pgTAP
+-- 31_lookup_reader checks they are its only ones): none of the shared-read policies' sub-selects is
+-- set up. Those conditions are also the index conditions that start every read from the caller's
+-- unit (the contact index, the customer's key, each part's customer index); naming the unit again
+-- here cost an init plan and a gating filter each. The number is computed in a scalar
+-- subquery: under row-level security only a leakproof condition may use an index ahead of the
+-- policies, and the planner cannot tell that of an expression holding COALESCE (`value =
+-- normalize_phone(...)` read every phone of the table); a scalar subquery is a parameter, and the
+-- contact index serves `value = $1`. PL/pgSQL keeps the plan for the session (forced generic: the
+-- phone only feeds an index condition).
+create or replace function crm.lookup_own_customer(p_phone text) returns crm.customer_lookup_parts
+    language plpgsql stable security definer set search_path = pg_catalog, crm set plan_cache_mode = force_generic_plan as $$
+begin
+    return (
+        select v from crm.customer_lookup_parts v
+         where v.id = (select k.customer_id from crm.customer_contact k
+                        where k.kind = 'phone'
+                          and k.value = (select crm.normalize_phone(p_phone, coalesce((select t.settings->>'default_country_code'
+                                                                                      from crm.tenant t), '49')))
+                        order by k.customer_id
+                        limit 1));
+end $$;
+
+-- Else the customer of another unit shared with the caller's (the contact index's policy shows the
+-- caller its own and shared customers' values; its own first, then the lowest id), read as the
+-- caller under all its policies; or NULL.
+create or replace function crm.lookup_shared_customer(p_phone text) returns crm.customer_lookup_parts
     language plpgsql stable set plan_cache_mode = force_generic_plan as $$
 begin
     return (
@@ -82,49 +148,52 @@ begin
                and k.value = (select crm.normalize_phone(p_phone, coalesce((select t.settings->>'default_country_code'
                                        from crm.tenant t where t.id = (select crm.current_tenant())), '49')))
              order by (k.tenant_id = (select crm.current_tenant())) desc, k.customer_id
-             limit 1),
-        c as (
-            select c as customer, c.* from hit join crm.customer c on c.tenant_id = hit.tenant_id and c.id = hit.customer_id)
-        select json_build_object(
-            'customer', crm.customer_json(c.customer),
-            'open_orders', coalesce((select json_agg(json_build_object('id', o.id::text, 'status', o.status, 'ordered_at', o.ordered_at,
-                                  'total', (select sum(l.quantity * l.unit_price)::numeric(14,2)::text from crm.order_line l
-                                             where l.tenant_id = o.tenant_id and l.order_id = o.id)) order by o.ordered_at desc)
-                              from crm.sales_order o where o.tenant_id = c.tenant_id and o.customer_id = c.id
-                               and o.status in ('quoted', 'confirmed', 'shipped')), '[]'::json),
-            -- crm.customer_balance(c.tenant_id, c.id), written out.
-            'balance', (coalesce((select sum(v.amount) from crm.invoice v where v.tenant_id = c.tenant_id and v.customer_id = c.id), 0)
-                        - coalesce((select sum(p.amount) from crm.payment p where p.tenant_id = c.tenant_id and p.customer_id = c.id), 0)
-                       )::numeric(14,2)::text,
-            'sales_last_12_months', (select coalesce(sum(s.revenue), 0)::numeric(14,2)::text from crm.customer_month_summary s
-                                      where s.tenant_id = c.tenant_id and s.customer_id = c.id
-                                        and s.month >= date_trunc('month', now() - interval '11 months')),
-            'last_contacts', coalesce((select json_agg(json_build_object('id', i.id::text, 'channel', i.channel, 'direction', i.direction,
-                                      'occurred_at', i.occurred_at, 'outcome', i.outcome, 'summary', i.summary))
-                                  from (select * from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
-                                         order by i.occurred_at desc limit 5) i), '[]'::json),
-            'last_quotes', coalesce((select json_agg(json_build_object('product_id', q.product_id::text, 'price', q.price::text,
-                                      'quoted_at', q.quoted_at) order by q.product_id)
-                                  from (select distinct on (q.product_id) q.* from crm.quoted_price q
-                                         where q.tenant_id = c.tenant_id and q.customer_id = c.id
-                                         order by q.product_id, q.quoted_at desc, q.id desc) q), '[]'::json),
-            'open_cases', coalesce((select json_agg(json_build_object('id', k.id::text, 'category', k.category, 'priority', k.priority,
-                                      'status', k.status, 'subject', k.subject, 'sla_due_at', k.sla_due_at) order by k.sla_due_at)
-                                  from crm.service_case k where k.tenant_id = c.tenant_id and k.customer_id = c.id
-                                   and k.status not in ('resolved', 'closed')), '[]'::json),
-            'upcoming_tasks', coalesce((select json_agg(json_build_object('id', t.id::text, 'kind', t.kind, 'due_at', t.due_at, 'note', t.note))
-                                  from (select * from crm.task t where t.tenant_id = c.tenant_id and t.customer_id = c.id and t.done_at is null
-                                         order by t.due_at limit 5) t), '[]'::json),
-            'tier', (select s.tier from crm.customer_tier_snapshot s where s.tenant_id = c.tenant_id and s.customer_id = c.id
-                      and s.year = extract(year from now())::int),
-            'preferences', c.preferences,
-            -- The same guest in the units sharing with this one (17_shared_reads.sql), each item
-            -- naming its unit; only when some unit shares with this one, a guard computed once.
-            'shared', case when (select exists (select 1 from crm.customer_share s where s.shared_with = (select crm.current_tenant())
-                                                                  and s.revoked_at is null))
-                           then crm.shared_customer_json(c.tenant_id, c.id, c.phones, c.emails)
-                           else crm.shared_customer_none() end)
-          from c);
+             limit 1)
+        select v from hit join crm.customer_lookup_parts v on v.tenant_id = hit.tenant_id and v.id = hit.customer_id);
 end $$;
 
-grant execute on function crm.merge_customers(bigint, bigint), crm.lookup_customer(text) to crm_unit;
+-- The answer: the parts, and the same guest in the units sharing with the caller's (17_shared_reads.sql),
+-- each item naming its unit, read as the caller and only when some unit shares with it.
+create or replace function crm.lookup_customer(p_phone text) returns json
+    language plpgsql stable as $$
+declare
+    p crm.customer_lookup_parts := crm.lookup_own_customer(p_phone);
+begin
+    if p.id is null then
+        -- Nobody of the unit: a customer another unit shares with it, when any unit does.
+        if not exists (select 1 from crm.shares_received) then
+            return null;
+        end if;
+        p := crm.lookup_shared_customer(p_phone);
+        if p.id is null then
+            return null;
+        end if;
+    end if;
+    return json_build_object(
+        'customer', p.customer,
+        'open_orders', p.open_orders,
+        'balance', p.balance,
+        'sales_last_12_months', p.sales_last_12_months,
+        'last_contacts', p.last_contacts,
+        'last_quotes', p.last_quotes,
+        'open_cases', p.open_cases,
+        'upcoming_tasks', p.upcoming_tasks,
+        'tier', p.tier,
+        'preferences', p.preferences,
+        'shared', case when p.shared_with_unit then crm.shared_customer_json(p.tenant_id, p.id, p.phones, p.emails)
+                       else crm.shared_customer_none() end);
+end $$;
+
+grant select on crm.customer_lookup_parts to crm_unit, crm_lookup;
+grant execute on function crm.merge_customers(bigint, bigint), crm.lookup_customer(text), crm.lookup_shared_customer(text)
+    to crm_unit;
+-- What crm_lookup runs: the lookup's statement, the view and the functions they call.
+grant execute on function crm.current_tenant(), crm.tenant_of_slug_setting(), crm.normalize_phone(text, text),
+    crm.phone_rule(text), crm.phone_code_length(text), crm.split_phone_extension(text), crm.phone_length_check(text, int[]),
+    crm.strip_national_prefix(text, crm.phone_numbering),
+    crm.customer_json(crm.customer), crm.customer_capture_phase(crm.customer), crm.unit_slug(uuid) to crm_lookup;
+
+-- Handed to the narrow role as the migrating superuser (its new owner may not create in the schema).
+reset role;
+alter function crm.lookup_own_customer(text) owner to crm_lookup;
+grant execute on function crm.lookup_own_customer(text) to crm_unit;

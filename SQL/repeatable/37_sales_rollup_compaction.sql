@@ -1,4 +1,5 @@
--- Folds the delta rows of the product-month and daily sales rollups (0030) into one row per key,
+-- Folds the delta rows of the product-month and daily sales rollups (0030) and of the channel
+-- summary (0054) into one row per key,
 -- for the caller's unit. Only days and months holding more rows than keys are rewritten. Sales
 -- committed meanwhile add rows the fold does not see; they are folded next time, and every sum
 -- stays right in between. Returns the number of rows removed.
@@ -39,6 +40,24 @@ begin
         insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
         select g.tenant_id, g.month, g.product_id, g.staff_id, sum(g.units), sum(g.revenue), sum(g.cost)
           from gone g group by g.tenant_id, g.month, g.product_id, g.staff_id
+        returning 1)
+    select (select count(*) from gone) - (select count(*) from folded) into n;
+    total := total + n;
+
+    -- The channel summary (0054): one row per month and channel.
+    with busy as (
+        select c.month from crm.channel_month_summary c where c.tenant_id = v_tenant
+         group by c.month
+        having count(*) > count(distinct c.channel)),
+    gone as (
+        delete from crm.channel_month_summary c using busy b
+         where c.tenant_id = v_tenant and c.month = b.month
+        returning c.*),
+    folded as (
+        insert into crm.channel_month_summary (tenant_id, month, channel, contacts, cost, customers_reached, conversions, gross_margin)
+        select g.tenant_id, g.month, g.channel, sum(g.contacts), sum(g.cost), sum(g.customers_reached), sum(g.conversions),
+               sum(g.gross_margin)
+          from gone g group by g.tenant_id, g.month, g.channel
         returning 1)
     select (select count(*) from gone) - (select count(*) from folded) into n;
     return total + n;

@@ -33,11 +33,9 @@ create or replace function crm.event_json(e crm.event, p_unit text) returns json
 comment on function crm.event_json(crm.event, text) is 'An event as a client receives it: topic, cursor, at, unit (the slug given) and data.';
 
 -- Writes events, without numbers (crm.stamp_events numbers them once committed: see
--- 0046_events.sql). No NOTIFY here: a transaction that notifies takes one lock of the whole
--- database at commit and holds it until its commit is on disk, so every order (order.created) waited
--- for the flush of the one before it and group commit was lost (pgbench of orders.create, 16
--- connections, fsync on: about half the throughput). The servers number the outbox every few
--- milliseconds and crm.stamp_events, one transaction per round, wakes them all.
+-- 0046_events.sql). The servers poll (EventService): no NOTIFY here, because a transaction that
+-- notifies takes PostgreSQL's one notification lock at commit and keeps it through the WAL flush,
+-- so every writer of an event would commit alone, one after the other (no group commit).
 -- Security definer (crm_events): the caller cannot write the outbox itself. A unit's request
 -- writes only its own unit's events; a partner's none (no partner write fires these triggers).
 create or replace function crm.emit_events(p crm.event_draft[]) returns void
@@ -58,24 +56,20 @@ begin
       from unnest(p) d;
 end $$;
 comment on function crm.emit_events(crm.event_draft[]) is
-    'Writes events to the outbox (unnumbered until committed and numbered by crm.stamp_events, which wakes the servers).';
+    'Writes events to the outbox, unnumbered until committed and stamped (the servers poll: crm.stamp_events).';
 
 -- Numbers every committed event that has no number yet, per stream after the stream's last
 -- number, in the order the events were written (time, then id), and answers the streams that
 -- got new events. One stamper at a time (an advisory lock, across servers); the statement after
 -- the lock takes a fresh snapshot (READ COMMITTED), so it sees what the previous stamper
 -- numbered. Events that commit while it runs are numbered by the next round, higher: a reader
--- that has seen number n never gets a number below n later. Wakes every server: NOTIFY
--- crm_events with the id of each stream it numbered (sent at its commit; one notifying
--- transaction a round, not one a writer). Each server runs it every few milliseconds, on each
--- notification and every sweep (EventService, EventHub); a DBA may run it by hand.
+-- that has seen number n never gets a number below n later. The server runs it on every
+-- poll (EventService, EventHub); a DBA may run it by hand.
 create or replace function crm.stamp_events() returns setof uuid
     language plpgsql volatile security definer set search_path = pg_catalog, crm as $$
-declare
-    s uuid;
 begin
     perform pg_advisory_xact_lock(hashtext('crm.stamp_events'));
-    for s in
+    return query
     with pending as (
         select e.tenant_id, e.id, e.stream_id,
                row_number() over (partition by e.stream_id order by e.at, e.id) as n
@@ -94,14 +88,10 @@ begin
          where e.tenant_id = p.tenant_id and e.id = p.id
         returning e.stream_id
     )
-    select distinct st.stream_id from stamped st
-    loop
-        perform pg_notify('crm_events', s::text);
-        return next s;
-    end loop;
+    select distinct st.stream_id from stamped st;
 end $$;
 comment on function crm.stamp_events() is
-    'Numbers the committed events that have no number yet (per stream, gap-free, in the order they became visible); answers the streams that got new events and notifies crm_events of each.';
+    'Numbers the committed events that have no number yet (per stream, gap-free, in the order they became visible); answers the streams that got new events.';
 
 -- order.created: the orders one statement inserted. (orders.create inserts an order as quoted and
 -- sets its status after its lines, in the same transaction: the event names no status, and that

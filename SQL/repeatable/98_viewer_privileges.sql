@@ -69,12 +69,14 @@ grant execute on function
     crm.visible_tenants(), crm.is_shared_customer(uuid, bigint),
     crm.normalize_email(text), crm.normalize_phone(text, text), crm.is_sale(text),
     crm.product_tier(numeric, numeric), crm.product_tier_of(jsonb, numeric, numeric),
-    crm.customer_json(crm.customer), crm.get_customer(bigint), crm.customer_balance(uuid, bigint), crm.customer_capture_phase(crm.customer),
-    crm.lookup_customer(text), crm.order_json(bigint), crm.order_json_of(crm.sales_order, json, numeric), crm.order_line_json(crm.order_line),
+    crm.unit_slug(uuid), crm.customer_json(crm.customer), crm.get_customer(bigint), crm.customer_balance(uuid, bigint), crm.customer_capture_phase(crm.customer),
+    crm.lookup_customer(text), crm.lookup_own_customer(text), crm.lookup_shared_customer(text), crm.order_json(bigint),
+    crm.order_json_of(crm.sales_order, json, numeric), crm.order_line_json(crm.order_line),
     crm.case_json(bigint), crm.interaction_json(bigint), crm.interaction_json_of(crm.interaction, json),
     crm.lead_json(bigint), crm.campaign_json(bigint), crm.campaign_missing_approvals(bigint), crm.campaign_approvers(text),
     crm.partner_grant_json(uuid), crm.deal_json(uuid, bigint), crm.unit_deal_json(uuid, bigint),
-    report.rfm(date, text), report.customer_tier_ranking(int), report.customer_tiers(int)
+    report.rfm(date, text), report.rfm_kept(date), report.rfm_from_orders(date, text), report.rfm_monetary_value(numeric, numeric, int),
+    report.customer_tier_ranking(int), report.customer_tiers(int)
     to crm_viewer;
 
 -- The customer search runs as its own narrow role; its owner grants it (as the migrating superuser).

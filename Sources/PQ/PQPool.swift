@@ -36,6 +36,9 @@ public final class PQPool: Sendable {
     let threads: NIOThreadPool
     private let state: Mutex<State>
     private let logger: Logger
+    /// Statements running against a deadline, and the task that cancels the late ones.
+    private let watch = DeadlineWatch()
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
     private enum Lease: Sendable {
         case connection(PQConnection)
@@ -57,6 +60,26 @@ public final class PQPool: Sendable {
         self.state = Mutex(State())
         self.threads = NIOThreadPool(numberOfThreads: configuration.maxConnections + 1)
         threads.start()
+        let sweep = Task.detached { [weak self, watch] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: watch.interval)
+                guard let self else { return }
+                self.cancelOverdue()
+            }
+        }
+        sweeper.withLock { $0 = sweep }
+    }
+
+    deinit {
+        sweeper.withLock { $0?.cancel() }
+    }
+
+    /// Cancels the statements past their deadline (the body then sees SQLSTATE 57014).
+    /// `PQcancel` opens a connection to the server: it runs on a pool thread.
+    private func cancelOverdue() {
+        for (connection, token) in watch.overdue() {
+            threads.submit { _ in connection.cancel(token: token) }
+        }
     }
 
     public var stats: Stats {
@@ -76,13 +99,8 @@ public final class PQPool: Sendable {
             return try await threads.runIfActive { try body(connection) }
         }
         let token = connection.armCancel()
-        let timer = Task.detached {
-            try await Task.sleep(for: deadline)
-            connection.cancel(token: token)
-        }
-        defer {
-            timer.cancel()
-        }
+        let watched = watch.arm(connection, token: token, after: deadline)
+        defer { watch.disarm(watched) }
         return try await threads.runIfActive {
             defer { connection.disarmCancel() }
             return try body(connection)
@@ -100,6 +118,7 @@ public final class PQPool: Sendable {
             s.waiters = []
             return (idle, waiters)
         }
+        sweeper.withLock { $0?.cancel() }
         for w in waiters { w.resume(throwing: PQError(.poolClosed, "pool closed")) }
         _ = try? await threads.runIfActive { _ = idle }  // PQfinish runs off the caller's thread
         try? await threads.shutdownGracefully()

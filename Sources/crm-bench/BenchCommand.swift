@@ -10,7 +10,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "crm-bench",
         abstract: "Load generator for the CRM server.",
-        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self, EventsCommand.self])
+        subcommands: [LoadCommand.self, IdleCommand.self, UnreadCommand.self, JSONSpeedCommand.self, EventsCommand.self, ReportTimesCommand.self])
 }
 
 struct LoadCommand: ParsableCommand {
@@ -27,6 +27,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "A file of the unit's customer ids, one a line (get, log, order).") var customerIds: String?
     @Option(help: "A file of product ids to order, one a line.") var productIds: String?
     @Option(help: "A label for the output line.") var label: String?
+    @Option(help: "Threads driving the connections (like pgbench -j).") var threads = 2
 
     func run() throws {
         func ids(_ path: String?) throws -> [Int64] {
@@ -40,7 +41,7 @@ struct LoadCommand: ParsableCommand {
         }
         if scenario.kind == .order && scenario.productIDs.isEmpty { throw ValidationError("order needs --product-ids") }
         let result = try LoadRunner(host: host, port: port, key: key, scenario: scenario, connections: connections,
-                                    pipeline: pipeline, seconds: seconds).run()
+                                    pipeline: pipeline, seconds: seconds, threads: threads).run()
         print(result.line(label: label ?? scenario.kind.rawValue))
     }
 }

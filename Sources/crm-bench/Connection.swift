@@ -60,6 +60,23 @@ final class Connection {
         }
     }
 
+    /// The complete lines one `recv` brings (none when it ends mid-line), or nil when the server
+    /// closed the connection. For a socket `poll` found readable: it does not block then.
+    func readAvailableLines() throws -> [[UInt8]]? {
+        let n = recv(fd, &buffer, buffer.count, 0)
+        if n == 0 { return nil }
+        guard n > 0 else { throw BenchError("recv: \(String(cString: strerror(errno)))") }
+        pending.append(contentsOf: buffer[..<n])
+        var lines: [[UInt8]] = []
+        var start = 0
+        while let nl = pending[start...].firstIndex(of: 10) {
+            lines.append(Array(pending[start..<nl]))
+            start = nl + 1
+        }
+        if start > 0 { pending.removeFirst(start) }
+        return lines
+    }
+
     /// The next line, or nil when the server closed the connection.
     func readLine() throws -> [UInt8]? {
         while true {

@@ -32,6 +32,18 @@ final class SpecExamplesInProcessTests: XCTestCase {
         XCTAssertEqual(try roundTrip(#"{"jsonrpc": "2.0", "method": "math.subtract", "params": [23, 42], "id": 2}"#)["result"], .number("-19"))
     }
 
+    /// A connection's requests run on its event loop, batch elements too, and come back to it
+    /// after awaiting work done elsewhere: only the database work leaves the loop.
+    func testHandlersRunOnTheConnectionsEventLoop() throws {
+        let single = try roundTrip(#"{"jsonrpc": "2.0", "method": "spec.thread", "id": 1}"#)
+        XCTAssertEqual(single["result"], ["on_event_loop": true, "after_await": true], single.serialized)
+        let batch = try roundTrip(#"[{"jsonrpc": "2.0", "method": "spec.thread", "id": 2}, {"jsonrpc": "2.0", "method": "spec.thread", "id": 3}]"#)
+        XCTAssertEqual(batch.arrayValue?.count, 2)
+        for answer in batch.arrayValue ?? [] {
+            XCTAssertEqual(answer["result"], ["on_event_loop": true, "after_await": true], answer.serialized)
+        }
+    }
+
     func testNamedParameters() throws {
         XCTAssertEqual(try roundTrip(#"{"jsonrpc": "2.0", "method": "math.subtract", "params": {"subtrahend": 23, "minuend": 42}, "id": 3}"#)["result"],
                        .number("19"))

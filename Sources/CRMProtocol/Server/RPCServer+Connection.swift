@@ -7,7 +7,14 @@ extension RPCServer {
     /// (answers may leave out of order), and writes answers through one writer task. Reading
     /// pauses while the answers waiting for the socket exceed `maxPendingAnswerBytes` (a client
     /// that does not read its answers stalls only itself). Errors here end this connection only.
+    /// The connection's tasks run on its channel's event loop (EventLoopTaskExecutor).
     func serve(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, dispatcher: Dispatcher) async {
+        await withTaskExecutorPreference(EventLoopTaskExecutor(connection.channel.eventLoop)) {
+            await serveOnItsLoop(connection, dispatcher: dispatcher)
+        }
+    }
+
+    private func serveOnItsLoop(_ connection: NIOAsyncChannel<LineFrame, ByteBuffer>, dispatcher: Dispatcher) async {
         let limits = services.limits
         let (accepted, id) = connections.add(connection.channel, limit: limits.maxConnections)
         defer { connections.remove(connection.channel) }

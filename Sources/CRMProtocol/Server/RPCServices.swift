@@ -34,7 +34,8 @@ public final class RPCServices: Sendable {
         self.anonymousPerConnection = RateLimiter(ratePerSecond: limits.anonymousRatePerConnection, burst: limits.anonymousBurstPerConnection)
         self.anonymousPerAddress = RateLimiter(ratePerSecond: limits.anonymousRatePerAddress, burst: limits.anonymousBurstPerAddress)
         self.poolGate = ShareGate(capacity: capacity, perHolder: limits.poolShare ?? max(1, capacity / 2), borrowing: true)
-        let lane = limits.reportConcurrency ?? max(1, capacity / 4)
+        // Two reports at least (of two units), so one unit's report never holds the lane alone.
+        let lane = limits.reportConcurrency ?? min(capacity, max(2, capacity / 4))
         self.reportGate = ShareGate(capacity: lane, perHolder: max(1, lane / 2), borrowing: false)
         self.gateTimeout = gateTimeout
         self.version = version

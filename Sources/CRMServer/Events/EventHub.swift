@@ -16,10 +16,9 @@ import Synchronization
 /// unit, in a request transaction like any method's (CRMDatabase.query), so row-level security
 /// decides what each subscriber receives. Subscribers that read the same thing (same role, unit
 /// or partner, app role) form a group, read with one query per wake-up from the lowest cursor
-/// among them; each member is offered the events after its own cursor. A wake-up names the
-/// streams that have news (those its own numbering round found, and NOTIFY crm_events from any
-/// server's round, EventService); the periodic sweep reads the groups
-/// whose stream has moved past a member's cursor (one query for the heads of every stream).
+/// among them; each member is offered the events after its own cursor. A subscription wakes the
+/// reader for its stream at once; EventService's poll wakes it for every stream, and it reads the
+/// groups whose stream has moved past a member's cursor (one query for the heads of every stream).
 public final class EventHub: Sendable {
     let database: CRMDatabase
     let logger: Logger
@@ -93,12 +92,6 @@ public final class EventHub: Sendable {
         pending.withLock { p in
             if let stream { p.streams.insert(stream) } else { p.all = true }
         }
-        wakeSink.yield()
-    }
-
-    /// Asks for a round that numbers what has committed and reads only the streams it numbered
-    /// (coalesced with any wake-up already asked for).
-    public func wakeToStamp() {
         wakeSink.yield()
     }
 

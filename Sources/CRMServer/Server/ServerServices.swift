@@ -27,8 +27,8 @@ public final class ServerServices: ServerApplication {
     }
 
     /// The service that feeds the subscriptions: run it next to the server.
-    public func eventService(logger: Logger) -> EventService {
-        EventService(hub: events, url: database.pool.configuration.url, logger: logger)
+    public func eventService() -> EventService {
+        EventService(hub: events)
     }
 
     /// The protocol layer's services for a server of these handlers: its capacity is the pool's

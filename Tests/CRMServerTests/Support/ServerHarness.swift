@@ -32,7 +32,7 @@ final class ServerHarness: @unchecked Sendable {
         let services = ServerServices(database: CRMDatabase(pool: pool, logger: logger, observer: metrics), limits: limits,
                                       registry: registry, metrics: metrics)
         let server = RPCServer(host: "127.0.0.1", port: 0, services: services, logger: logger)
-        let group = ServiceGroup(configuration: .init(services: [.init(service: services.eventService(logger: logger)), .init(service: server)],
+        let group = ServiceGroup(configuration: .init(services: [.init(service: services.eventService()), .init(service: server)],
                                                       logger: logger))
         let running = Task { try await group.run() }
         let address = try await server.listeningAddress()

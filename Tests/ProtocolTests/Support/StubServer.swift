@@ -2,6 +2,7 @@
 import CRMModel
 import Foundation
 import Logging
+import NIOPosix
 import ProtocolTestSupport
 import ServiceLifecycle
 
@@ -47,6 +48,14 @@ final class StubServer: @unchecked Sendable {
                 return ["role": .string(role.rawValue)]
             },
             RPCMethod("server.ping", summary: "pong", access: .anyone) { _, _ in "pong" },
+            // Whether the handler runs on an event loop's thread (EventLoopTaskExecutor), before
+            // and after it awaits something that resumes it from another thread.
+            RPCMethod("spec.thread", summary: "Where handlers run", access: .anyone) { _, _ in
+                let before = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                await Task.detached { try? await Task.sleep(for: .milliseconds(1)) }.value
+                let after = MultiThreadedEventLoopGroup.currentEventLoop != nil
+                return ["on_event_loop": .bool(before), "after_await": .bool(after)]
+            },
             RPCMethod("spec.sleep", summary: "Sleeps, for deadlines and shutdown", params: [ParamSpec("seconds", .number, required: true)],
                       access: .unit) { p, _ in
                 try? await Task.sleep(for: .milliseconds(Int((p.object["seconds"]?.doubleValue ?? 0) * 1000)))
