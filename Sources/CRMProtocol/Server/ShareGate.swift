@@ -19,8 +19,9 @@ final class ShareGate: Sendable {
     }
 
     private struct Waiter {
-        let id: UInt64
         let holder: String
+        /// When the waiter gives up (its timeout; the sweep refuses it within `sweepInterval`).
+        let due: ContinuousClock.Instant
         let continuation: CheckedContinuation<Result<Void, Refusal>, Never>
     }
 
@@ -28,45 +29,60 @@ final class ShareGate: Sendable {
         var inside = 0
         var byHolder: [String: Int] = [:]
         var waiters: [Waiter] = []
-        var nextID: UInt64 = 0
     }
 
     let capacity: Int
     let perHolder: Int
     let borrowing: Bool
     private let state = Mutex(State())
+    /// How often waiters past their time are refused: one sweep for the gate, where a timer task
+    /// per waiter cost a task and a timer on every request that had to wait (at 64 x 4 against a
+    /// pool of 9, nearly all of them), each left sleeping out its timeout after it got in.
+    static let sweepInterval = Duration.milliseconds(50)
+    private let sweeper = Mutex<Task<Void, Never>?>(nil)
 
     init(capacity: Int, perHolder: Int, borrowing: Bool) {
         self.capacity = max(1, capacity)
         self.perHolder = max(1, min(perHolder, capacity))
         self.borrowing = borrowing
+        let sweep = Task.detached { [weak self] in
+            while !Task.isCancelled {
+                try? await Task.sleep(for: Self.sweepInterval)
+                guard let self else { return }
+                self.expireOverdue()
+            }
+        }
+        sweeper.withLock { $0 = sweep }
+    }
+
+    deinit {
+        sweeper.withLock { $0?.cancel() }
     }
 
     /// Waits up to `timeout` for a place; every successful `enter` needs one `leave`.
     func enter(_ holder: String, timeout: Duration) async throws(Refusal) {
+        // A free place: in at once, without suspending.
+        if state.withLock({ s in Self.tryEnter(&s, holder, capacity: capacity, perHolder: perHolder, borrowing: borrowing) }) { return }
+        let due = ContinuousClock.now + timeout
         let result: Result<Void, Refusal> = await withCheckedContinuation { continuation in
-            let admitted = state.withLock { s -> UInt64? in
-                // Waiters left while places are free all hold their share in a strict gate
-                // (leave() lets every other one in), so a caller under its share may pass them.
-                if s.inside < capacity, borrowing || s.byHolder[holder, default: 0] < perHolder {
-                    s.inside += 1
-                    s.byHolder[holder, default: 0] += 1
-                    return nil
-                }
-                s.nextID += 1
-                s.waiters.append(Waiter(id: s.nextID, holder: holder, continuation: continuation))
-                return s.nextID
+            let admitted = state.withLock { s -> Bool in
+                if Self.tryEnter(&s, holder, capacity: capacity, perHolder: perHolder, borrowing: borrowing) { return true }
+                s.waiters.append(Waiter(holder: holder, due: due, continuation: continuation))
+                return false
             }
-            guard let id = admitted else {
-                continuation.resume(returning: .success(()))
-                return
-            }
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.expire(id)
-            }
+            if admitted { continuation.resume(returning: .success(())) }
         }
         try result.get()
+    }
+
+    /// Takes a place when one is free for `holder`. Waiters left while places are free all hold
+    /// their share in a strict gate (leave() lets every other one in), so a caller under its
+    /// share may pass them.
+    private static func tryEnter(_ s: inout State, _ holder: String, capacity: Int, perHolder: Int, borrowing: Bool) -> Bool {
+        guard s.inside < capacity, borrowing || s.byHolder[holder, default: 0] < perHolder else { return false }
+        s.inside += 1
+        s.byHolder[holder, default: 0] += 1
+        return true
     }
 
     func leave(_ holder: String) {
@@ -82,13 +98,21 @@ final class ShareGate: Sendable {
     /// Places in use, for health and tests.
     var inside: Int { state.withLock { $0.inside } }
 
-    private func expire(_ id: UInt64) {
-        let expired = state.withLock { s -> (Waiter, Refusal)? in
-            guard let i = s.waiters.firstIndex(where: { $0.id == id }) else { return nil }
-            let w = s.waiters.remove(at: i)
-            return (w, s.byHolder[w.holder, default: 0] >= perHolder ? .overShare : .full)
+    /// Refuses the waiters whose time is up: over their share when their holder had all its
+    /// places, else because the gate was full.
+    private func expireOverdue(at now: ContinuousClock.Instant = .now) {
+        let expired = state.withLock { s -> [(Waiter, Refusal)] in
+            guard s.waiters.contains(where: { $0.due <= now }) else { return [] }
+            var expired: [(Waiter, Refusal)] = []
+            let byHolder = s.byHolder
+            s.waiters.removeAll { w in
+                guard w.due <= now else { return false }
+                expired.append((w, byHolder[w.holder, default: 0] >= perHolder ? .overShare : .full))
+                return true
+            }
+            return expired
         }
-        if let (w, refusal) = expired { w.continuation.resume(returning: .failure(refusal)) }
+        for (w, refusal) in expired { w.continuation.resume(returning: .failure(refusal)) }
     }
 
     /// Lets in, in order, every waiter whose holder is under its share while places are free;
