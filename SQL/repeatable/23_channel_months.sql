@@ -9,6 +9,32 @@
 -- not deleted, and their time and channel do not change.
 set local role crm_owner;
 
+-- What each contact and each sale gives its customer's channel months: a contact one contact and
+-- its cost in its month and channel; a sale (confirmed, shipped, delivered) one conversion and its
+-- margin in its month, for the channel of its customer's last contact in the 30 days before it (a
+-- sale with no such contact gives nothing). `at` is the contact's or the sale's time. The one text
+-- of the rule, read by crm.refresh_channel_months (some customers, from a month on) and by the
+-- seed's rebuild (a whole unit); 0054 filled the table with a copy of it (a migration runs before
+-- this file exists).
+create or replace view crm.channel_touches with (security_invoker = true) as
+select i.tenant_id, i.customer_id, i.channel, i.occurred_at as at, date_trunc('month', i.occurred_at at time zone 'UTC')::date as month,
+       1 as contacts, i.cost, 0 as conversions, 0::numeric as gross_margin
+  from crm.interaction i
+union all
+select o.tenant_id, o.customer_id, last.channel, o.ordered_at, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
+       0, 0, 1, coalesce(l.margin, 0)
+  from crm.sales_order o
+  join lateral (select sum(ol.quantity * (ol.unit_price - ol.unit_cost)) as margin from crm.order_line ol
+                 where ol.tenant_id = o.tenant_id and ol.order_id = o.id) l on true
+  join lateral (select i.channel from crm.interaction i
+                 where i.tenant_id = o.tenant_id and i.customer_id = o.customer_id
+                   and i.occurred_at between o.ordered_at - interval '30 days' and o.ordered_at
+                 order by i.occurred_at desc limit 1) last on true
+ where crm.is_sale(o.status);
+comment on view crm.channel_touches is
+    'What each contact and each sale gives its customer''s channel months (the rule of report.channel_effectiveness): a contact one contact and its cost; a sale one conversion and its margin, for the channel of the customer''s last contact in the 30 days before it.';
+grant select on crm.channel_touches to crm_unit;
+
 -- What the rows of the given customers of a unit are from p_from (a month's first day) on, from
 -- their contacts and sales; the rows that changed are rewritten and what changed goes into the
 -- unit's summary as one delta row per month and channel. A conversion is a sale (confirmed,
@@ -24,22 +50,8 @@ begin
     with fresh as materialized (
         select x.customer_id, x.channel, x.month, sum(x.contacts)::int as contacts, sum(x.cost) as cost,
                sum(x.conversions)::int as conversions, sum(x.gross_margin) as gross_margin
-          from (select i.customer_id, i.channel, date_trunc('month', i.occurred_at at time zone 'UTC')::date as month,
-                       1 as contacts, i.cost, 0 as conversions, 0::numeric as gross_margin
-                  from crm.interaction i
-                 where i.tenant_id = p_tenant and i.customer_id = any (p_customers) and i.occurred_at >= v_from
-                union all
-                select o.customer_id, last.channel, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
-                       0, 0, 1, coalesce(l.margin, 0)
-                  from crm.sales_order o
-                  join lateral (select sum(ol.quantity * (ol.unit_price - ol.unit_cost)) as margin from crm.order_line ol
-                                 where ol.tenant_id = o.tenant_id and ol.order_id = o.id) l on true
-                  join lateral (select i.channel from crm.interaction i
-                                 where i.tenant_id = o.tenant_id and i.customer_id = o.customer_id
-                                   and i.occurred_at between o.ordered_at - interval '30 days' and o.ordered_at
-                                 order by i.occurred_at desc limit 1) last on true
-                 where o.tenant_id = p_tenant and o.customer_id = any (p_customers) and o.ordered_at >= v_from
-                   and crm.is_sale(o.status)) x
+          from crm.channel_touches x
+         where x.tenant_id = p_tenant and x.customer_id = any (p_customers) and x.at >= v_from
          group by 1, 2, 3),
     old as materialized (
         select c.customer_id, c.channel, c.month, c.contacts, c.cost, c.conversions, c.gross_margin

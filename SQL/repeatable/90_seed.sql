@@ -122,22 +122,10 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
     delete from crm.customer_channel_month where tenant_id = p_tenant;
     delete from crm.channel_month_summary where tenant_id = p_tenant;
     -- The channel summaries (0054) in one pass over the unit (crm.refresh_channel_months, per
-    -- customer, would take minutes at a million customers).
+    -- customer, would take minutes at a million customers), by the same rule (crm.channel_touches).
     insert into crm.customer_channel_month (tenant_id, customer_id, channel, month, contacts, cost, conversions, gross_margin)
     select p_tenant, x.customer_id, x.channel, x.month, sum(x.contacts), sum(x.cost), sum(x.conversions), sum(x.gross_margin)
-      from (select i.customer_id, i.channel, date_trunc('month', i.occurred_at at time zone 'UTC')::date as month,
-                   1 as contacts, i.cost, 0 as conversions, 0::numeric as gross_margin
-              from crm.interaction i where i.tenant_id = p_tenant
-            union all
-            select o.customer_id, last.channel, date_trunc('month', o.ordered_at at time zone 'UTC')::date, 0, 0, 1, coalesce(l.margin, 0)
-              from crm.sales_order o
-              join lateral (select sum(ol.quantity * (ol.unit_price - ol.unit_cost)) as margin from crm.order_line ol
-                             where ol.tenant_id = o.tenant_id and ol.order_id = o.id) l on true
-              join lateral (select i.channel from crm.interaction i
-                             where i.tenant_id = o.tenant_id and i.customer_id = o.customer_id
-                               and i.occurred_at between o.ordered_at - interval '30 days' and o.ordered_at
-                             order by i.occurred_at desc limit 1) last on true
-             where o.tenant_id = p_tenant and crm.is_sale(o.status)) x
+      from crm.channel_touches x where x.tenant_id = p_tenant
      group by 1, 2, 3, 4;
     insert into crm.channel_month_summary (tenant_id, month, channel, contacts, cost, customers_reached, conversions, gross_margin)
     select tenant_id, month, channel, sum(contacts), sum(cost), count(*) filter (where contacts > 0), sum(conversions), sum(gross_margin)
