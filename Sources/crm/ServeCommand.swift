@@ -113,6 +113,7 @@ extension ServerLimits {
         l.maxBatchSize = try Env.int("CRM_MAX_BATCH", default: l.maxBatchSize, min: 1)
         l.poolShare = try Env.optionalInt("CRM_POOL_SHARE", min: 1)
         l.reportConcurrency = try Env.optionalInt("CRM_REPORT_CONCURRENCY", min: 1)
+        l.readConcurrency = try Env.optionalInt("CRM_READ_CONCURRENCY", min: 1)
         l.reportDeadline = .milliseconds(try Env.int("CRM_REPORT_TIMEOUT_MS", default: 60_000, min: 1))
         return l
     }

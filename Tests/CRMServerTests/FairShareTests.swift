@@ -17,10 +17,42 @@ final class FairShareTests: XCTestCase {
         _ = try await ctx.query("select pg_sleep(\(p.object["seconds"]?.doubleValue ?? 0))")
         return "slept"
     }
+    /// A request that holds a pool connection (a write's lane: it may take the whole pool).
     static let slowWork = RPCMethod("test.slow", summary: "sleeps in SQL", params: [ParamSpec("seconds", .number, required: true)],
+                                    access: .unit, lane: .standard) { p, ctx in
+        _ = try await ctx.query("select pg_sleep(\(p.object["seconds"]?.doubleValue ?? 0))")
+        return "slept"
+    }
+    /// The same as a read (what a viewer may call takes the read lane by default).
+    static let slowRead = RPCMethod("test.slow_read", summary: "sleeps in SQL, a read", params: [ParamSpec("seconds", .number, required: true)],
                                     access: .unit) { p, ctx in
         _ = try await ctx.query("select pg_sleep(\(p.object["seconds"]?.doubleValue ?? 0))")
         return "slept"
+    }
+
+    /// Reads take at most half the pool at once (the read lane), writes the whole pool:
+    /// observed in pg_stat_activity with 8 connections each sending one slow read, then one slow write.
+    func testReadsTakeAtMostHalfThePool() async throws {
+        let h = try await ServerHarness.start("readlane", poolSize: 8, extraMethods: [Self.slowWork, Self.slowRead])
+        try h.createTenant("reader")
+        for method in ["test.slow_read", "test.slow"] {
+            let clients = try (0..<8).map { _ -> TestClient in
+                let c = try h.loggedIn(.unit(tenant: "reader", role: "manager"))
+                try c.send(line: #"{"jsonrpc":"2.0","id":1,"method":"\#(method)","params":{"seconds":0.5}}"#)
+                return c
+            }
+            var most = 0
+            let watcher = try h.db.connect()
+            let until = ContinuousClock.now + .milliseconds(400)
+            while ContinuousClock.now < until {
+                let n: Int = try watcher.query("select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep%' and state = 'active'")[0].get("n")
+                most = max(most, n)
+                try await Task.sleep(for: .milliseconds(20))
+            }
+            for c in clients { XCTAssertEqual(try c.readJSON()["result"], "slept") }
+            XCTAssertEqual(most, method == "test.slow_read" ? 4 : 8, "\(method): at most \(most) at once")
+        }
+        await h.stop()
     }
 
     private func batch(_ method: String, _ count: Int, seconds: String) -> String {

@@ -2,7 +2,8 @@ import CRMModel
 
 /// The caller's share of the server (see ShareGate), for methods that need a login: another
 /// unit's or partner's requests pass a flooding caller's queued ones for the next free pool
-/// connection, and reports take a place in their own lane first, where nobody exceeds its share.
+/// connection; reports take a place in their own lane first, where nobody exceeds its share, and
+/// reads one in the read lane (at most half the pool at once).
 /// Waiting longer than the pool's checkout time is answered -32029 when the caller held its share
 /// all along, else -32050 (busy).
 struct TakeShare: CallStep {
@@ -12,7 +13,12 @@ struct TakeShare: CallStep {
         guard let principal = call.principal, case .roles = call.method.access else { return try await next(call) }
         let holder = principal.shareHolder
         let wait = services.gateTimeout
-        let gates = call.method.lane == .report ? [services.reportGate, services.poolGate] : [services.poolGate]
+        let gates: [ShareGate]
+        switch call.method.lane {
+        case .report: gates = [services.reportGate, services.poolGate]
+        case .read: gates = [services.readGate, services.poolGate]
+        case .standard: gates = [services.poolGate]
+        }
         var entered: [ShareGate] = []
         defer { for gate in entered { gate.leave(holder) } }
         for gate in gates {

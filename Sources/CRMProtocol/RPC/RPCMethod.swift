@@ -17,6 +17,12 @@ public enum Access: Sendable {
     public static let partner = Access.roles([.partner])
     public static let anyPrincipal = Access.roles(unitRoles.union([.admin, .partner]))
 
+    /// Whether a read-only role (a viewer) may call it: then the method only reads.
+    var letsReadOnlyRolesIn: Bool {
+        if case .roles(let r) = self { return !r.isDisjoint(with: Role.readOnly) }
+        return false
+    }
+
     var roleList: [String] {
         switch self {
         case .anyone: return ["anyone"]
@@ -45,10 +51,17 @@ public struct RPCMethod: Sendable {
     public let handler: Handler
 
     public enum Lane: Sendable {
-        case standard, report
+        /// Writes, and what only writers may call: the pool's places.
+        case standard
+        /// Reads (what a read-only role may call): at most the read lane's places of the pool, so
+        /// that the database's cores serve few reads at a time while writes wait on the disk.
+        case read
+        /// `reports.*`: a lane of their own with its share per caller and a longer deadline.
+        case report
     }
 
-    /// `lane` defaults to `.report` for `reports.*` and `.standard` for everything else.
+    /// `lane` defaults to `.report` for `reports.*`, `.read` for a method a read-only role may call,
+    /// and `.standard` for everything else.
     public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false,
                 lane: Lane? = nil, function: String? = nil, handler: @escaping Handler) {
         self.name = name
@@ -56,7 +69,7 @@ public struct RPCMethod: Sendable {
         self.params = params
         self.access = access
         self.sequential = sequential
-        self.lane = lane ?? (name.hasPrefix("reports.") ? .report : .standard)
+        self.lane = lane ?? (name.hasPrefix("reports.") ? .report : access.letsReadOnlyRolesIn ? .read : .standard)
         self.function = function
         self.handler = handler
     }

@@ -33,6 +33,8 @@ public struct ServerLimits: Sendable {
     /// Reports (`reports.*`) run in a lane of their own: this many at once (nil: a quarter of the
     /// pool), at most half of them for one unit or partner, each with its own deadline.
     public var reportConcurrency: Int?
+    /// Reads served at once (the read lane): nil for half the pool, rounded up.
+    public var readConcurrency: Int?
     public var reportDeadline: Duration = .seconds(60)
     /// Time allowed for requests in flight at shutdown.
     public var shutdownGrace: Duration = .seconds(10)
