@@ -49,7 +49,9 @@ public final class PQPool: Sendable {
     private struct State: ~Copyable {
         var idle: [PQConnection] = []
         var open = 0
-        var waiters: [(id: UInt64, continuation: CheckedContinuation<Lease, any Error>)] = []
+        /// Checkouts waiting for a connection, first come first served; `due`: when the sweep
+        /// refuses them (`checkoutTimeout`).
+        var waiters: [(id: UInt64, due: ContinuousClock.Instant, continuation: CheckedContinuation<Lease, any Error>)] = []
         var nextWaiter: UInt64 = 0
         var closed = false
     }
@@ -65,6 +67,7 @@ public final class PQPool: Sendable {
                 try? await Task.sleep(for: watch.interval)
                 guard let self else { return }
                 self.cancelOverdue()
+                self.expireOverdueWaiters()
             }
         }
         sweeper.withLock { $0 = sweep }
@@ -221,31 +224,37 @@ public final class PQPool: Sendable {
         threads.submit { _ in _ = connection }
     }
 
+    /// Waits for a connection (or a free slot) until `checkoutTimeout` passes: the pool's sweep
+    /// refuses the waiters past their time, with no timer task per waiter.
     private func waitForLease() async throws -> Lease {
         let id = state.withLock { s -> UInt64 in
             s.nextWaiter += 1
             return s.nextWaiter
         }
-        let timeout = configuration.checkoutTimeout
+        let due = ContinuousClock.now + configuration.checkoutTimeout
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Lease, any Error>) in
                 let closed = state.withLock { s -> Bool in
                     if s.closed { return true }
-                    s.waiters.append((id, continuation))
+                    s.waiters.append((id, due, continuation))
                     return false
                 }
-                if closed {
-                    continuation.resume(throwing: PQError(.poolClosed, "pool closed"))
-                    return
-                }
-                Task.detached { [weak self] in
-                    try? await Task.sleep(for: timeout)
-                    self?.expire(id, PQError(.poolTimeout, "no connection became free within \(timeout)"))
-                }
+                if closed { continuation.resume(throwing: PQError(.poolClosed, "pool closed")) }
             }
         } onCancel: {
             expire(id, CancellationError())
         }
+    }
+
+    private func expireOverdueWaiters(at now: ContinuousClock.Instant = .now) {
+        let late = state.withLock { s -> [CheckedContinuation<Lease, any Error>] in
+            guard s.waiters.contains(where: { $0.due <= now }) else { return [] }
+            let late = s.waiters.filter { $0.due <= now }.map(\.continuation)
+            s.waiters.removeAll { $0.due <= now }
+            return late
+        }
+        let timeout = configuration.checkoutTimeout
+        for c in late { c.resume(throwing: PQError(.poolTimeout, "no connection became free within \(timeout)")) }
     }
 
     private func expire(_ id: UInt64, _ error: any Error) {

@@ -11,23 +11,33 @@ import XCTest
 /// own lane, and methods open without login are limited per connection and per address.
 final class FairShareTests: XCTestCase {
     /// Stand-ins for heavy work that hold a pool connection for as long as asked: one in the
-    /// report lane (by its name), one in the standard lane.
+    /// report lane (by its name), one in the standard lane, one in the read lane.
     static let slowReport = RPCMethod("reports.test_slow", summary: "sleeps in SQL", params: [ParamSpec("seconds", .number, required: true)],
-                                      access: .unit) { p, ctx in
+                                      access: .unit, handler: sleepInSQL)
+    /// Sleeps `seconds` in SQL, holding a pool connection.
+    @Sendable static func sleepInSQL(_ p: Params, _ ctx: RequestContext) async throws -> JSON {
         _ = try await ctx.query("select pg_sleep(\(p.object["seconds"]?.doubleValue ?? 0))")
         return "slept"
     }
     /// A request that holds a pool connection (a write's lane: it may take the whole pool).
     static let slowWork = RPCMethod("test.slow", summary: "sleeps in SQL", params: [ParamSpec("seconds", .number, required: true)],
-                                    access: .unit, lane: .standard) { p, ctx in
-        _ = try await ctx.query("select pg_sleep(\(p.object["seconds"]?.doubleValue ?? 0))")
-        return "slept"
-    }
+                                    access: .unit, lane: .standard, handler: sleepInSQL)
     /// The same as a read (what a viewer may call takes the read lane by default).
     static let slowRead = RPCMethod("test.slow_read", summary: "sleeps in SQL, a read", params: [ParamSpec("seconds", .number, required: true)],
-                                    access: .unit) { p, ctx in
-        _ = try await ctx.query("select pg_sleep(\(p.object["seconds"]?.doubleValue ?? 0))")
-        return "slept"
+                                    access: .unit, handler: sleepInSQL)
+
+    /// The most `pg_sleep` statements seen running at once during `period` (pg_stat_activity,
+    /// every 20 ms).
+    private func mostSleepsAtOnce(_ h: ServerHarness, during period: Duration) async throws -> Int {
+        var most = 0
+        let watcher = try h.db.connect()
+        let until = ContinuousClock.now + period
+        while ContinuousClock.now < until {
+            let n: Int = try watcher.query("select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep%' and state = 'active'")[0].get("n")
+            most = max(most, n)
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        return most
     }
 
     /// Reads take at most half the pool at once (the read lane), writes the whole pool:
@@ -41,14 +51,7 @@ final class FairShareTests: XCTestCase {
                 try c.send(line: #"{"jsonrpc":"2.0","id":1,"method":"\#(method)","params":{"seconds":0.5}}"#)
                 return c
             }
-            var most = 0
-            let watcher = try h.db.connect()
-            let until = ContinuousClock.now + .milliseconds(400)
-            while ContinuousClock.now < until {
-                let n: Int = try watcher.query("select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep%' and state = 'active'")[0].get("n")
-                most = max(most, n)
-                try await Task.sleep(for: .milliseconds(20))
-            }
+            let most = try await mostSleepsAtOnce(h, during: .milliseconds(400))
             for c in clients { XCTAssertEqual(try c.readJSON()["result"], "slept") }
             XCTAssertEqual(most, method == "test.slow_read" ? 4 : 8, "\(method): at most \(most) at once")
         }
@@ -109,14 +112,7 @@ final class FairShareTests: XCTestCase {
         try h.createTenant("batcher")
         let c = try h.loggedIn(.unit(tenant: "batcher", role: "manager"))
         try c.send(line: batch("test.slow", 12, seconds: "0.3"))
-        var most = 0
-        let watcher = try h.db.connect()
-        let until = ContinuousClock.now + .seconds(1)
-        while ContinuousClock.now < until {
-            let n: Int = try watcher.query("select count(*)::int as n from pg_stat_activity where query like 'select pg_sleep%' and state = 'active'")[0].get("n")
-            most = max(most, n)
-            try await Task.sleep(for: .milliseconds(20))
-        }
+        let most = try await mostSleepsAtOnce(h, during: .seconds(1))
         guard case .array(let items) = try c.readJSON() else { return XCTFail("a batch answer") }
         XCTAssertEqual(items.filter { $0["result"] == "slept" }.count, 12)
         XCTAssertEqual(most, 3, "elements run concurrently, three at a time (they all ran at once before)")
