@@ -5,7 +5,12 @@ extension PQConnection {
     /// outcome, in order. After a failure the server skips the rest up to the sync; those come
     /// back as `.failure` with code `.pipelineAborted`. An open transaction is left as the
     /// statements left it: the caller rolls back.
-    public func pipeline(_ queries: [PQQuery]) throws(PQError) -> [Result<PQResult, PQError>] {
+    ///
+    /// Never blocks its thread: the connection is non-blocking for the call, and while the answer
+    /// is on its way the task waits in `PQPoller` (so this may run on an event loop).
+    public func pipeline(_ queries: [PQQuery]) async throws(PQError) -> [Result<PQResult, PQError>] {
+        guard PQsetnonblocking(raw, 1) == 0 else { throw PQError.connection(raw, code: isHealthy ? .unexpected : .connectionLost) }
+        defer { _ = PQsetnonblocking(raw, 0) }
         guard PQenterPipelineMode(raw) == 1 else { throw PQError.connection(raw, code: isHealthy ? .unexpected : .connectionLost) }
         // Each command sent, and the query it belongs to (nil for a Prepare).
         var sent: [(owner: Int?, sql: String)] = []
@@ -31,14 +36,15 @@ extension PQConnection {
                 break
             }
         }
-        if sendFailure == nil && PQpipelineSync(raw) != 1 {
-            sendFailure = PQError.connection(raw, code: .connectionLost)
+        if sendFailure == nil {
+            let sentAll = PQpipelineSync(raw) == 1 ? await flushed() : false
+            if !sentAll { sendFailure = PQError.connection(raw, code: .connectionLost) }
         }
 
         var outcomes = [Result<PQResult, PQError>](repeating: .failure(PQError(.pipelineAborted, "skipped after an earlier failure")), count: queries.count)
         for command in sent {
             var last: OpaquePointer?
-            while let r = PQgetResult(raw) {
+            while let r = await nextResult() {
                 if let previous = last { PQclear(previous) }
                 last = r
                 if PQresultStatus(r) == PGRES_PIPELINE_SYNC { break }
@@ -61,9 +67,9 @@ extension PQConnection {
             }
         }
         // The sync's own result, then back to normal mode.
-        if sendFailure == nil, let sync = PQgetResult(raw) { PQclear(sync) }
+        if sendFailure == nil, let sync = await nextResult() { PQclear(sync) }
         if PQexitPipelineMode(raw) != 1 {
-            while let r = PQgetResult(raw) { PQclear(r) }
+            while let r = await nextResult() { PQclear(r) }
             _ = PQexitPipelineMode(raw)
         }
         if let sendFailure, sent.isEmpty { throw sendFailure }
@@ -72,6 +78,30 @@ extension PQConnection {
 
     private func sendPrepared(_ name: String, _ q: PQQuery) -> Int32 {
         withParameters(q.parameters) { n, values in PQsendQueryPrepared(raw, name, n, values, nil, nil, 0) }
+    }
+
+    /// Sends what libpq still buffers, waiting for the socket as needed (libpq's non-blocking
+    /// rule: on read-readiness consume input, then flush again). False when the connection failed.
+    private func flushed() async -> Bool {
+        while true {
+            switch PQflush(raw) {
+            case 0: return true
+            case 1:
+                await PQPoller.shared.wait(for: PQsocket(raw), writable: true)
+                guard PQconsumeInput(raw) == 1 else { return false }
+            default: return false
+            }
+        }
+    }
+
+    /// `PQgetResult` once it no longer blocks: waits for input while libpq says it would. On a
+    /// failed connection libpq answers at once, with an error result.
+    private func nextResult() async -> OpaquePointer? {
+        while PQisBusy(raw) == 1 {
+            await PQPoller.shared.wait(for: PQsocket(raw))
+            guard PQconsumeInput(raw) == 1 else { break }
+        }
+        return PQgetResult(raw)
     }
 }
 

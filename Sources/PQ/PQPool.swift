@@ -8,7 +8,8 @@ import Synchronization
 /// Checkout waits at most `checkoutTimeout` and then fails (never hangs). Broken connections are
 /// detected when they come back or before reuse and replaced, so the pool recovers by itself after
 /// the database restarts. Every blocking libpq call runs on the pool's own threads, one per
-/// connection, never on a NIO event loop.
+/// connection, never on a NIO event loop; non-blocking ones (`withNonBlockingConnection`) run on
+/// the caller's thread.
 public final class PQPool: Sendable {
     public struct Configuration: Sendable {
         public var url: String
@@ -108,6 +109,25 @@ public final class PQPool: Sendable {
             defer { connection.disarmCancel() }
             return try body(connection)
         }
+    }
+
+    /// Runs `body` with a connection on the caller's own thread and returns the connection.
+    /// `body` must not block: it uses the connection's non-blocking calls (`pipeline`), which wait
+    /// for the database in `PQPoller` without holding a thread. `deadline` as in `withConnection`.
+    public func withNonBlockingConnection<T: Sendable>(
+        deadline: Duration? = nil,
+        _ body: (PQConnection) async throws -> T
+    ) async throws -> T {
+        let connection = try await checkout()
+        defer { release(connection) }
+        guard let deadline else { return try await body(connection) }
+        let token = connection.armCancel()
+        let watched = watch.arm(connection, token: token, after: deadline)
+        defer {
+            watch.disarm(watched)
+            connection.disarmCancel()
+        }
+        return try await body(connection)
     }
 
     /// Closes idle connections and refuses new checkouts; connections in use close on return.

@@ -132,16 +132,16 @@ final class PQConnectionTests: XCTestCase {
 }
 
 final class PQPipelineTests: XCTestCase {
-    func testPipelineRunsStatementsInOrderAndSkipsAfterAFailure() throws {
+    func testPipelineRunsStatementsInOrderAndSkipsAfterAFailure() async throws {
         let db = try TestDatabase.create("pipeline")
         defer { db.drop() }
         let conn = try db.connect()
         try conn.execute(unsafeSQL: "create table p (v int primary key)")
-        let ok = try conn.pipeline(["BEGIN", "insert into p values (\(1))", "select count(*)::int as n from p", "COMMIT"])
+        let ok = try await conn.pipeline(["BEGIN", "insert into p values (\(1))", "select count(*)::int as n from p", "COMMIT"])
         XCTAssertEqual(try ok[2].get()[0].get("n", as: Int.self), 1)
         XCTAssertFalse(conn.inTransaction)
 
-        let failed = try conn.pipeline(["BEGIN", "insert into p values (\(1))", "insert into p values (\(2))", "COMMIT"])
+        let failed = try await conn.pipeline(["BEGIN", "insert into p values (\(1))", "insert into p values (\(2))", "COMMIT"])
         guard case .failure(let e) = failed[1] else { return XCTFail("duplicate key should fail") }
         XCTAssertEqual(e.sqlState, "23505")
         guard case .failure(let skipped) = failed[2] else { return XCTFail("later statements are skipped") }
@@ -149,7 +149,7 @@ final class PQPipelineTests: XCTestCase {
         if conn.inTransaction { try conn.execute(unsafeSQL: "ROLLBACK") }
         XCTAssertEqual(try conn.query("select count(*)::int as n from p")[0].get("n", as: Int.self), 1, "nothing of the failed pipeline stayed")
         // The connection and its statement cache work normally afterwards, in and out of pipelines.
-        for i in 3...5 { _ = try conn.pipeline(["insert into p values (\(i))"]) }
+        for i in 3...5 { _ = try await conn.pipeline(["insert into p values (\(i))"]) }
         XCTAssertEqual(try conn.query("select count(*)::int as n from p")[0].get("n", as: Int.self), 4)
     }
 }

@@ -80,4 +80,66 @@ final class PQPoolTests: XCTestCase {
         }
         await pool.shutdown()
     }
+
+    // MARK: - the non-blocking path (`withNonBlockingConnection`, `pipeline`)
+
+    func testNonBlockingPipelinesShareThePoolAndAnswerInOrder() async throws {
+        let pool = PQPool(configuration: .init(url: Self.db.url, maxConnections: 3), logger: Logger(label: "t"))
+        let sum = try await withThrowingTaskGroup(of: Int.self) { group in
+            for i in 0..<200 {
+                group.addTask {
+                    try await pool.withNonBlockingConnection { conn in
+                        let outcomes = try await conn.pipeline(["BEGIN", "select \(i)::int as n, pg_sleep(0.001)", "COMMIT"])
+                        return try outcomes[1].get()[0].get("n", as: Int.self)
+                    }
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        XCTAssertEqual(sum, (0..<200).reduce(0, +))
+        XCTAssertLessThanOrEqual(pool.stats.open, 3)
+        await pool.shutdown()
+    }
+
+    func testNonBlockingPipelineSendsALargeParameterAndMeetsItsDeadline() async throws {
+        let pool = PQPool(configuration: .init(url: Self.db.url, maxConnections: 1), logger: Logger(label: "t"))
+        // 8 MB does not fit the socket's buffer at once: the send waits for the socket to drain.
+        let big = String(repeating: "ünï ", count: 1_000_000)
+        let length = try await pool.withNonBlockingConnection { conn in
+            try await conn.pipeline(["select length(\(big)) as n"])[0].get()[0].get("n", as: Int.self)
+        }
+        XCTAssertEqual(length, big.count)
+        do {
+            _ = try await pool.withNonBlockingConnection(deadline: .milliseconds(200)) { conn in
+                try await conn.pipeline(["select pg_sleep(10)"])[0].get()
+            }
+            XCTFail("should have been cancelled")
+        } catch let error as PQError {
+            XCTAssertEqual(error.sqlState, "57014")
+        }
+        let seven = try await pool.withNonBlockingConnection { conn in try await conn.pipeline(["select 7 as n"])[0].get()[0].get("n", as: Int.self) }
+        XCTAssertEqual(seven, 7, "the connection is fine after the cancel")
+        await pool.shutdown()
+    }
+
+    func testNonBlockingPipelineReportsAKilledBackendAndThePoolReplacesIt() async throws {
+        let pool = PQPool(configuration: .init(url: Self.db.url, maxConnections: 1), logger: Logger(label: "t"))
+        let killer = try Self.db.connect()
+        let victim = Task {
+            try await pool.withNonBlockingConnection { conn in
+                try await conn.pipeline(["select pg_sleep(5)", "select 1"])[0].get()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(300))
+        try killer.query("select pg_terminate_backend(pid) from pg_stat_activity where query = 'select pg_sleep(5)' and datname = current_database()")
+        do {
+            _ = try await victim.value
+            XCTFail("the statement's backend was killed")
+        } catch let error as PQError {
+            XCTAssertTrue(error.isConnectionFailure || error.sqlState == "57P01", "\(error.debugDescription)")
+        }
+        let eight = try await pool.withNonBlockingConnection { conn in try await conn.pipeline(["select 8 as n"])[0].get()[0].get("n", as: Int.self) }
+        XCTAssertEqual(eight, 8)
+        await pool.shutdown()
+    }
 }

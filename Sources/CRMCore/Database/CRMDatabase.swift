@@ -49,11 +49,28 @@ public final class CRMDatabase: Sendable {
     private func withConnection<T: Sendable>(deadline: Duration?, _ body: @escaping @Sendable (PQConnection) throws -> T) async throws -> T {
         let asked = ContinuousClock.now
         let observer = self.observer
-        do {
-            let value = try await pool.withConnection(deadline: deadline) { conn in
+        return try await recorded {
+            try await pool.withConnection(deadline: deadline) { conn in
                 observer?.connectionWaited(ContinuousClock.now - asked)
                 return try body(conn)
             }
+        }
+    }
+
+    /// `pool.withNonBlockingConnection`, observed and recorded the same way.
+    private func withNonBlockingConnection<T: Sendable>(deadline: Duration?, _ body: (PQConnection) async throws -> T) async throws -> T {
+        let asked = ContinuousClock.now
+        return try await recorded {
+            try await pool.withNonBlockingConnection(deadline: deadline) { conn in
+                observer?.connectionWaited(ContinuousClock.now - asked)
+                return try await body(conn)
+            }
+        }
+    }
+
+    private func recorded<T>(_ use: () async throws -> T) async throws -> T {
+        do {
+            let value = try await use()
             record(nil)
             return value
         } catch {
@@ -102,12 +119,13 @@ public final class CRMDatabase: Sendable {
     /// Runs one statement as `principal` in a single round trip: BEGIN, the principal's context,
     /// the statement and COMMIT go out together in libpq's pipeline mode. The hot path of reads
     /// and single-statement writes. A reply that says COMMIT succeeded means the write is durable.
+    /// No thread waits for the answer: the task sends from its own thread and resumes there.
     public func query(as principal: Principal, deadline: Duration? = nil, _ query: PQQuery) async throws(CRMError) -> PQResult {
         do {
-            return try await withConnection(deadline: deadline) { conn in
-                let outcomes = try conn.pipeline([Self.begin(principal), Self.contextQuery(principal), query, "COMMIT"])
+            return try await withNonBlockingConnection(deadline: deadline) { conn in
+                let outcomes = try await conn.pipeline([Self.begin(principal), Self.contextQuery(principal), query, "COMMIT"])
                 if case .success = outcomes[3], case .success(let result) = outcomes[2] { return result }
-                if conn.isHealthy && conn.inTransaction { try? conn.execute(unsafeSQL: "ROLLBACK") }
+                if conn.isHealthy && conn.inTransaction { _ = try? await conn.pipeline(["ROLLBACK"]) }
                 for case .failure(let error) in outcomes where error.code != .pipelineAborted { throw error }
                 throw PQError(.unexpected, "pipeline failed without an error")
             }

@@ -1,5 +1,5 @@
 import CRMProtocol
-public import Logging
+import Logging
 public import ServiceLifecycle
 
 /// Wakes the EventHub on a clock: every `poll` while the server has subscribers (each wake-up
