@@ -25,6 +25,7 @@ final class EventClient: @unchecked Sendable {
         }
     }
 
+    @discardableResult
     func result(_ method: String, _ params: JSONObject = [:]) throws -> JSON {
         let answer = try call(method, params)
         guard let result = answer["result"] else { throw TestClient.Failure("\(method) failed: \(answer.serialized)") }
