@@ -1,8 +1,10 @@
 -- reports.* over the views of schema report (Sources/CRMServer/Methods/Reports+RPC.swift,
--- Reports+Contacts.swift, Reports+Campaigns.swift declare them). Read as the caller
+-- Reports+Contacts.swift, Reports+Campaigns.swift, Reports+Quality.swift, Reports+Sales.swift,
+-- Reports+Explain.swift and Reports+Prediction.swift declare them). Read as the caller
 -- (security_invoker views): the figures a DBA sees in psql, for one unit. The reports of
--- 33_reports_quality.sql, 34_reports_sales.sql and 38_report_explain.sql are one function each
--- there (report.*_json), called as they are.
+-- 33_reports_quality.sql, 34_reports_sales.sql, 33_reports_prediction.sql and 38_report_explain.sql
+-- are built by one function each there (report.*_json); the methods' functions at the end of
+-- this file take the methods' params by their names and call them.
 set local role crm_owner;
 
 -- Profit contribution per customer for a month (YYYY-MM) or a year (YYYY), best first.
@@ -195,3 +197,76 @@ grant execute on function api.reports_customer_profit(text, text, bigint, numeri
     api.reports_lifecycle_funnel(), api.reports_customer_value(bigint, int), api.reports_campaign_results(bigint, bigint, int),
     api.reports_campaign_weekly(bigint, text, int) to crm_unit, crm_viewer;
 grant execute on function api.reports_refresh_tiers(int) to crm_unit;
+
+-- The methods over report.*_json: each takes its method's params by name (a month as YYYY-MM)
+-- and calls the report's function.
+create or replace function api.reports_complaints(month text, "limit" int) returns json
+    language plpgsql stable as $$
+begin
+    return report.complaints_json((month || '-01')::date, "limit");
+end $$;
+
+create or replace function api.reports_agent_service(month text, "limit" int) returns json
+    language plpgsql stable as $$
+begin
+    return report.agent_service_json((month || '-01')::date, "limit");
+end $$;
+
+create or replace function api.reports_repair_costs(year int, "limit" int) returns json
+    language plpgsql stable as $$
+begin
+    return report.repair_costs_json(year, "limit");
+end $$;
+
+create or replace function api.reports_basket_affinity(min_support numeric, "limit" int) returns json
+    language plpgsql stable as $$
+begin
+    return report.basket_affinity_json(min_support, "limit");
+end $$;
+
+create or replace function api.reports_existing_vs_new(year int) returns json
+    language plpgsql stable as $$
+begin
+    return report.existing_vs_new_json(year);
+end $$;
+
+create or replace function api.reports_referrals("limit" int) returns json
+    language plpgsql stable as $$
+begin
+    return report.referrals_json("limit");
+end $$;
+
+create or replace function api.reports_adoption(weeks int) returns json
+    language plpgsql stable as $$
+begin
+    return report.adoption_json(weeks);
+end $$;
+
+create or replace function api.reports_sales_forecast(months int) returns json
+    language plpgsql stable as $$
+begin
+    return report.sales_forecast_json(months);
+end $$;
+
+create or replace function api.reports_explain(report text, key jsonb) returns json
+    language plpgsql stable as $$
+begin
+    return report.explain(report, key);
+end $$;
+
+create or replace function api.reports_customer_prediction(periods int, after bigint, lim int) returns table (key text, json text)
+    language plpgsql stable as $$
+begin
+    return query select p.key, p.json from report.customer_prediction_page(coalesce(periods, 30), after, lim) p;
+end $$;
+
+create or replace function api.reports_prediction_model() returns json
+    language plpgsql stable as $$
+begin
+    return crm.customer_prediction_model_json();
+end $$;
+
+grant execute on function api.reports_complaints(text, int), api.reports_agent_service(text, int), api.reports_repair_costs(int, int),
+    api.reports_basket_affinity(numeric, int), api.reports_existing_vs_new(int), api.reports_referrals(int),
+    api.reports_adoption(int), api.reports_sales_forecast(int), api.reports_explain(text, jsonb),
+    api.reports_customer_prediction(int, bigint, int), api.reports_prediction_model() to crm_unit, crm_viewer;

@@ -1,6 +1,4 @@
 import CRMProtocol
-import CRMCore
-import PQ
 
 /// `reports.explain`: where a figure comes from (SQL/repeatable/38_report_explain.sql).
 enum ExplainReportMethods {
@@ -15,9 +13,7 @@ enum ExplainReportMethods {
                                    .month("month"), ParamSpec("year", .integer(min: 1900, max: 9999)),
                                    ParamSpec("as_of", .date), ParamSpec("period", .oneOf(["day", "week"])),
                                ]), required: true, "Which row of the report")],
-                      access: .unit) { p, ctx in
-                try await ctx.json("select report.explain(\(try p.requiredString("report")), \(p.jsonText("key"))::jsonb) as json")
-            },
+                      access: .unit, function: "api.reports_explain"),
         ]
     }
 }

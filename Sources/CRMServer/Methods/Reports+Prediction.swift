@@ -9,15 +9,9 @@ enum PredictionReportMethods {
         [
             RPCMethod("reports.customer_prediction", summary: "Per customer: RFM as of the unit's model date, the probability of being alive, expected purchases in the next `periods` periods (of the model: days or weeks; default 30), the expected mean value of a purchase and the expected value; by customer id; paged. -32004 with the reason when the unit has no usable model.",
                       params: [ParamSpec("periods", .integer(min: 0, max: 3660), "horizon in the model's periods (default 30)"), .limit(), .cursor()],
-                      access: .unit) { p, ctx in
-                try await ctx.page("""
-                    select key, json from report.customer_prediction_page(\(p.int("periods") ?? 30)::int, \(try IDCursor.after(p.string("cursor")))::bigint, \(p.limit + 1)::int)
-                    """, limit: p.limit)
-            },
+                      access: .unit, function: "api.reports_customer_prediction", answer: .page(.id)),
             RPCMethod("reports.prediction_model", summary: "The unit's fitted customer-prediction model: period, as_of, fitted_at, customers, BG/NBD r, alpha, a, b, log-likelihood, Gamma-Gamma p, q, v, and a note when a part could not be fitted; null when never fitted.",
-                      access: .unit) { _, ctx in
-                try await ctx.json("select crm.customer_prediction_model_json() as json")
-            },
+                      access: .unit, function: "api.reports_prediction_model"),
             RPCMethod("reports.refresh_prediction", summary: "Refits the unit's customer-prediction model now (the scheduled job does it daily) on its RFM as of `as_of` (default today) in `period` (default: the model's, else week); answers the model, with a note instead of parameters when there are too few customers. Managers and directors.",
                       params: [ParamSpec("period", .oneOf(["day", "week"])), ParamSpec("as_of", .date, "end of observation (default today)")],
                       access: .roles([.manager, .director])) { p, ctx in

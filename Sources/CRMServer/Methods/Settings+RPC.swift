@@ -1,9 +1,7 @@
 import CRMProtocol
-import CRMCore
-import PQ
 
 /// `settings.get`, `settings.update`: a unit's settings, for its managers and directors (issue 18).
-/// Each is one call of its SQL function (SQL/repeatable/12_unit_settings.sql), which checks every
+/// Each is one SQL function (SQL/api/settings.sql, over SQL/repeatable/12_unit_settings.sql), which checks every
 /// value (-32602 naming the setting, e.g. `sla_hours.urgent`, and the reason), writes each setting
 /// where its reader reads it, audits the change and answers the settings in force. The params
 /// below declare the shapes for validation and `rpc.discover`; ranges and cross-checks (a country
@@ -43,13 +41,9 @@ enum SettingsMethods {
     static func all() -> [RPCMethod] {
         [
             RPCMethod("settings.get", summary: "The unit's settings in force (defaults where none was set), commission rates by product tier included.",
-                      access: access) { _, ctx in
-                try await ctx.json("select crm.settings_json() as json")
-            },
+                      access: access, function: "api.settings_get"),
             RPCMethod("settings.update", summary: "Changes the given settings of the unit (members of object settings one by one; null resets to the default); every value checked, the change audited; answers the settings in force.",
-                      params: settings, access: access) { p, ctx in
-                try await ctx.json("select crm.update_settings(\(PQJSON(JSON.object(p.object).serialized))::jsonb) as json")
-            },
+                      params: settings, access: access, function: "api.settings_update", binding: .object),
         ]
     }
 }
