@@ -40,6 +40,19 @@ final class FairShareTests: XCTestCase {
         return most
     }
 
+    /// The CRM's reads of one row by key are declared to take the pool's places; lookups, lists
+    /// and searches stay in the read lane, reports in theirs.
+    func testPointReadsByKeyTakeThePoolsPlaces() {
+        let registry = AllMethods.registry()
+        for name in ["customers.get", "orders.get", "products.get", "leads.get"] {
+            XCTAssertEqual(registry[name]?.lane, .standard, name)
+        }
+        for name in ["customers.lookup", "customers.list", "customers.search", "orders.list"] {
+            XCTAssertEqual(registry[name]?.lane, .read, name)
+        }
+        XCTAssertEqual(registry["reports.customer_profit"]?.lane, .report)
+    }
+
     /// Reads take at most half the pool at once (the read lane), writes the whole pool:
     /// observed in pg_stat_activity with 8 connections each sending one slow read, then one slow write.
     func testReadsTakeAtMostHalfThePool() async throws {

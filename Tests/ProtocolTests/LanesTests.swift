@@ -14,6 +14,8 @@ final class LanesTests: XCTestCase {
         XCTAssertEqual(method("orders.create", .unitWrite).lane, .standard, "writers only")
         XCTAssertEqual(method("catalog.search", .partner).lane, .standard)
         XCTAssertEqual(method("server.ping", .anyone).lane, .standard)
+        let pointRead = RPCMethod("customers.get", summary: "", access: .unit, lane: .standard) { _, _ in .null }
+        XCTAssertEqual(pointRead.lane, .standard, "a read by key may be declared to take the pool's places")
     }
 
     func testTheReadLaneIsHalfThePoolRoundedUp() {

@@ -28,7 +28,7 @@ enum CustomerMethods {
                           + [.string("idempotency_key", max: 100)],
                       access: .unitWrite, function: "api.customers_create", binding: .object),
             RPCMethod("customers.get", summary: "One customer by id (own unit, or shared with it), with its lifecycle history.",
-                      params: [.id("id", required: true)], access: .unit, function: "api.customers_get", answer: .json(notFound: "customer")),
+                      params: [.id("id", required: true)], access: .unit, lane: .standard, function: "api.customers_get", answer: .json(notFound: "customer")),
             RPCMethod("customers.update", summary: "Changes the given fields; `version` must be the current one, else -32009.",
                       params: [.id("id", required: true), ParamSpec("version", .integer(min: 1, max: Int64(Int32.max)), required: true)] + fields,
                       access: .unitWrite, function: "api.customers_update", binding: .object),

@@ -13,7 +13,7 @@ enum LeadMethods {
                                .id("campaign_id"), .string("source", max: 100)],
                       access: .unitWrite, function: "api.leads_create", binding: .object),
             RPCMethod("leads.get", summary: "One lead.", params: [.id("id", required: true)], access: .unit,
-                      function: "api.leads_get", answer: .json(notFound: "lead")),
+                      lane: .standard, function: "api.leads_get", answer: .json(notFound: "lead")),
             RPCMethod("leads.list", summary: "Leads by id, optionally of a campaign, status or staff member; paged.",
                       params: [.id("campaign_id"), ParamSpec("status", .oneOf(statuses)), .id("assigned_staff_id"), .limit(), .cursor()],
                       access: .unit, function: "api.leads_list", answer: .page(.id)),

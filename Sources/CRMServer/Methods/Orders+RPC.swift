@@ -22,7 +22,7 @@ enum OrderMethods {
                                .string("idempotency_key", max: 100)],
                       access: .unitWrite, function: "api.orders_create"),
             RPCMethod("orders.get", summary: "One order with its lines and total.", params: [.id("id", required: true)], access: .unit,
-                      function: "api.orders_get", answer: .json(notFound: "order")),
+                      lane: .standard, function: "api.orders_get", answer: .json(notFound: "order")),
             RPCMethod("orders.list", summary: "Orders, newest first, optionally of one customer or status; paged.",
                       params: [.id("customer_id"), ParamSpec("status", .oneOf(statuses)), .limit(), .cursor()], access: .unit,
                       function: "api.orders_list", answer: .page(.newest)),

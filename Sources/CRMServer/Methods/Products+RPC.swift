@@ -23,7 +23,7 @@ enum ProductMethods {
                         + fields.filter { !["name", "list_price", "unit_cost"].contains($0.name) },
                       access: .roles([.manager, .director, .marketing]), function: "api.products_create"),
             RPCMethod("products.get", summary: "One product by id or SKU.",
-                      params: [.id("id"), .string("sku", max: 64)], access: .unit, function: "api.products_get"),
+                      params: [.id("id"), .string("sku", max: 64)], access: .unit, lane: .standard, function: "api.products_get"),
             RPCMethod("products.update", summary: "Changes the given fields; `version` must be current (-32009 otherwise).",
                       params: [.id("id", required: true), ParamSpec("version", .integer(min: 1, max: Int64(Int32.max)), required: true)] + fields,
                       access: .roles([.manager, .director, .marketing]), function: "api.products_update"),

@@ -33,11 +33,11 @@ extension RPCMethod {
     /// statement text comes from the declaration alone; every value is a bound parameter.
     /// A method both units and partners call may name a function of its own for partners
     /// (`partnerFunction`): each side runs only the function its role may execute.
-    public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false,
+    public init(_ name: String, summary: String, params: [ParamSpec] = [], access: Access, sequential: Bool = false, lane: Lane? = nil,
                 function: String, partnerFunction: String? = nil, answer: SQLAnswer = .json, binding: SQLBinding = .byName) {
         let call = SQLFunctionCall(function: function, params: params, answer: answer, binding: binding)
         let partnerCall = partnerFunction.map { SQLFunctionCall(function: $0, params: params, answer: answer, binding: binding) }
-        self.init(name, summary: summary, params: params, access: access, sequential: sequential, function: function) { p, ctx in
+        self.init(name, summary: summary, params: params, access: access, sequential: sequential, lane: lane, function: function) { p, ctx in
             if let partnerCall, ctx.principal?.kind == .partner { return try await partnerCall.run(p, ctx) }
             return try await call.run(p, ctx)
         }
