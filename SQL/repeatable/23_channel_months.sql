@@ -91,31 +91,40 @@ end $$;
 -- now: the common case) only contacts and cost change, added to the customers' rows in place;
 -- a row whose contacts were 0 reaches one more customer. After the customers' lock, so that an
 -- order committed meanwhile is seen (and one committed later recomputes with these contacts).
+-- The check for a later sale and the additions in place are one statement (the additions only
+-- when there is none): two statements after the lock, not three.
 create or replace function crm.interaction_channel_months() returns trigger language plpgsql as $$
 declare
     k record;
+    v_later boolean;
 begin
     for k in select n.tenant_id, array_agg(distinct n.customer_id) as customers, min(n.occurred_at) as first_at
                from new_rows n group by n.tenant_id loop
         perform crm.lock_customer_rfm(k.tenant_id, k.customers);
-        if exists (select from crm.sales_order o
-                    where o.tenant_id = k.tenant_id and o.customer_id = any (k.customers) and o.ordered_at >= k.first_at) then
-            perform crm.refresh_channel_months(k.tenant_id, k.customers, date_trunc('month', k.first_at at time zone 'UTC')::date);
-        else
-            with added as (
-                select n.customer_id, n.channel, date_trunc('month', n.occurred_at at time zone 'UTC')::date as month,
-                       count(*)::int as contacts, sum(n.cost) as cost
-                  from new_rows n where n.tenant_id = k.tenant_id group by 1, 2, 3),
-            kept as (
-                insert into crm.customer_channel_month as c (tenant_id, customer_id, channel, month, contacts, cost)
-                select k.tenant_id, a.customer_id, a.channel, a.month, a.contacts, a.cost from added a
-                on conflict (tenant_id, customer_id, month, channel) do update
-                   set contacts = c.contacts + excluded.contacts, cost = c.cost + excluded.cost
-                returning c.customer_id, c.month, c.channel, c.contacts)
+        with later as materialized (
+            select exists (select from crm.sales_order o
+                            where o.tenant_id = k.tenant_id and o.customer_id = any (k.customers)
+                              and o.ordered_at >= k.first_at) as found),
+        added as (
+            select n.customer_id, n.channel, date_trunc('month', n.occurred_at at time zone 'UTC')::date as month,
+                   count(*)::int as contacts, sum(n.cost) as cost
+              from new_rows n where n.tenant_id = k.tenant_id group by 1, 2, 3),
+        kept as (
+            insert into crm.customer_channel_month as c (tenant_id, customer_id, channel, month, contacts, cost)
+            select k.tenant_id, a.customer_id, a.channel, a.month, a.contacts, a.cost
+              from added a where not (select l.found from later l)
+            on conflict (tenant_id, customer_id, month, channel) do update
+               set contacts = c.contacts + excluded.contacts, cost = c.cost + excluded.cost
+            returning c.customer_id, c.month, c.channel, c.contacts),
+        summed as (
             insert into crm.channel_month_summary (tenant_id, month, channel, contacts, cost, customers_reached)
             select k.tenant_id, a.month, a.channel, sum(a.contacts), sum(a.cost), count(*) filter (where t.contacts = a.contacts)
               from kept t join added a on a.customer_id = t.customer_id and a.month = t.month and a.channel = t.channel
-             group by a.month, a.channel;
+             group by a.month, a.channel
+            returning 1)
+        select l.found into v_later from later l;
+        if v_later then
+            perform crm.refresh_channel_months(k.tenant_id, k.customers, date_trunc('month', k.first_at at time zone 'UTC')::date);
         end if;
     end loop;
     return null;
