@@ -133,7 +133,8 @@ select t.slug as tenant,
        c.lifecycle_stage,
        coalesce(p.gross_margin, 0) as gross_margin_12m,
        coalesce(p.revenue, 0) as revenue_12m,
-       (select r.tier from report.customer_tier r where r.tenant = t.slug and r.customer_id = c.id
+       -- (report.customer_tier's tier, read from its snapshot by key: no join to the unit per customer)
+       (select r.tier from crm.customer_tier_snapshot r where r.tenant_id = c.tenant_id and r.customer_id = c.id
          and r.year = extract(year from now())::int) as tier,
        coalesce(rk.days - 1, ro.frequency) as frequency, coalesce(rk.last_day - rk.first_day, ro.recency) as recency,
        coalesce(current_date - rk.first_day, ro.t) as t,
