@@ -1,5 +1,5 @@
--- Folds the delta rows of the product-month and daily sales rollups (0030) and of the channel
--- summary (0054) into one row per key,
+-- Folds the delta rows of the product-month and daily sales rollups (0030), of the channel
+-- summary (0054) and of the existing-against-new and lifecycle summaries (0058) into one row per key,
 -- for the caller's unit. Only days and months holding more rows than keys are rewritten. Sales
 -- committed meanwhile add rows the fold does not see; they are folded next time, and every sum
 -- stays right in between. Returns the number of rows removed.
@@ -58,6 +58,39 @@ begin
         select g.tenant_id, g.month, g.channel, sum(g.contacts), sum(g.cost), sum(g.customers_reached), sum(g.conversions),
                sum(g.gross_margin)
           from gone g group by g.tenant_id, g.month, g.channel
+        returning 1)
+    select (select count(*) from gone) - (select count(*) from folded) into n;
+    total := total + n;
+
+    -- The existing-against-new summary (0058): one row per month and class.
+    with busy as (
+        select e.month from crm.existing_month_summary e where e.tenant_id = v_tenant
+         group by e.month
+        having count(*) > count(distinct e.existing)),
+    gone as (
+        delete from crm.existing_month_summary e using busy b
+         where e.tenant_id = v_tenant and e.month = b.month
+        returning e.*),
+    folded as (
+        insert into crm.existing_month_summary (tenant_id, month, existing, customers, revenue, cost)
+        select g.tenant_id, g.month, g.existing, sum(g.customers), sum(g.revenue), sum(g.cost)
+          from gone g group by g.tenant_id, g.month, g.existing
+        returning 1)
+    select (select count(*) from gone) - (select count(*) from folded) into n;
+    total := total + n;
+
+    -- The lifecycle and capture summary (0058): one row per stage and phase (a few rows: all at once).
+    with gone as (
+        delete from crm.customer_stage_summary k
+         where k.tenant_id = v_tenant
+           and (select count(*) from crm.customer_stage_summary x where x.tenant_id = v_tenant)
+             > (select count(distinct (x.lifecycle_stage, x.capture_phase)) from crm.customer_stage_summary x where x.tenant_id = v_tenant)
+        returning k.*),
+    folded as (
+        insert into crm.customer_stage_summary (tenant_id, lifecycle_stage, capture_phase, customers)
+        select g.tenant_id, g.lifecycle_stage, g.capture_phase, sum(g.customers)
+          from gone g group by g.tenant_id, g.lifecycle_stage, g.capture_phase
+        having sum(g.customers) <> 0
         returning 1)
     select (select count(*) from gone) - (select count(*) from folded) into n;
     return total + n;

@@ -68,17 +68,16 @@ create or replace function report.group_customer_value(p_after bigint default nu
                 and (m.tenant_id = p.viewer_id or m.tenant_id = any (p.all_of)
                      or (m.tenant_id, m.customer_id) in (select o.tenant_id, o.customer_id from one_by_one o where o.shared_with = p.viewer_id)))),
     figures as materialized (
+        -- (margin and revenue from one read of the customer's months)
         select x.tenant_id, x.customer_id, u.slug, u.name as unit_name,
-               coalesce((select sum(s.revenue - s.cost) from crm.customer_month_summary s
-                          where s.tenant_id = x.tenant_id and s.customer_id = x.customer_id
-                            and s.month >= date_trunc('month', now() - interval '11 months')), 0) as margin,
-               coalesce((select sum(s.revenue) from crm.customer_month_summary s
-                          where s.tenant_id = x.tenant_id and s.customer_id = x.customer_id
-                            and s.month >= date_trunc('month', now() - interval '11 months')), 0) as revenue,
+               coalesce(s.margin, 0) as margin, coalesce(s.revenue, 0) as revenue,
                (select t.tier from crm.customer_tier_snapshot t
                  where t.tenant_id = x.tenant_id and t.customer_id = x.customer_id and t.year = extract(year from now())::int) as tier
           from (select distinct m.tenant_id, m.customer_id from member m) x
-          join crm.tenant_directory() u on u.id = x.tenant_id),
+          join crm.tenant_directory() u on u.id = x.tenant_id
+          cross join lateral (select sum(s.revenue - s.cost) as margin, sum(s.revenue) as revenue from crm.customer_month_summary s
+                               where s.tenant_id = x.tenant_id and s.customer_id = x.customer_id
+                                 and s.month >= date_trunc('month', now() - interval '11 months')) s),
     -- The guest's figures across the units, per customer of the page (grouped once, joined by hash).
     grp as materialized (
         select m.viewer_id, m.of_tenant, m.of_id, array_agg(distinct y.slug order by y.slug) as units, count(*)::int as customers,
