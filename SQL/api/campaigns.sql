@@ -21,7 +21,7 @@ begin
     return query
     select c.created_at::text || '|' || c.id, crm.campaign_json(c.id)::text
       from crm.campaign c
-     where c.tenant_id = crm.current_tenant()
+     where c.tenant_id = (select crm.current_tenant())
        and (after_at is null or (c.created_at, c.id) < (after_at, after_id))
        and (campaigns_list.status is null or c.status = campaigns_list.status)
      order by c.created_at desc, c.id desc

@@ -37,7 +37,7 @@ begin
     return query
     select c.id::text, crm.case_json(c.id)::text
       from crm.service_case c
-     where c.tenant_id = crm.current_tenant() and c.id > after
+     where c.tenant_id = (select crm.current_tenant()) and c.id > after
        and (cases_list.customer_id is null or c.customer_id = cases_list.customer_id)
        and (cases_list.assigned_to is null or c.assigned_to = cases_list.assigned_to)
        and case when cases_list.status is null then c.status not in ('resolved', 'closed') else c.status = cases_list.status end

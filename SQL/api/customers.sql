@@ -52,7 +52,7 @@ begin
     return query
     select c.id::text, crm.customer_json(c)::text
       from crm.customer c
-     where c.tenant_id = crm.current_tenant() and c.id > after and c.merged_into is null
+     where c.tenant_id = (select crm.current_tenant()) and c.id > after and c.merged_into is null
        and (customers_list.segment is null or c.segment = customers_list.segment)
        and (customers_list.lifecycle_stage is null or c.lifecycle_stage = customers_list.lifecycle_stage)
      order by c.id

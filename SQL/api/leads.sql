@@ -27,7 +27,7 @@ begin
     return query
     select l.id::text, crm.lead_json(l.id)::text
       from crm.lead l
-     where l.tenant_id = crm.current_tenant() and l.id > after
+     where l.tenant_id = (select crm.current_tenant()) and l.id > after
        and (leads_list.campaign_id is null or l.campaign_id = leads_list.campaign_id)
        and (leads_list.status is null or l.status = leads_list.status)
        and (leads_list.assigned_staff_id is null or l.assigned_staff_id = leads_list.assigned_staff_id)

@@ -25,7 +25,7 @@ declare
     t crm.task;
 begin
     update crm.task x set done_at = coalesce(x.done_at, now()), note = coalesce(tasks_complete.note, x.note)
-     where x.tenant_id = crm.current_tenant() and x.id = tasks_complete.id
+     where x.tenant_id = (select crm.current_tenant()) and x.id = tasks_complete.id
     returning * into t;
     if not found then
         raise exception 'task % not found', tasks_complete.id using errcode = 'CR404', detail = 'field=id';
@@ -41,7 +41,7 @@ begin
     select k.key, crm.task_json(t)::text
       from crm.task t,
            lateral (select to_char(t.due_at at time zone 'UTC', 'YYYYMMDDHH24MISSUS') || lpad(t.id::text, 19, '0') as key) k
-     where t.tenant_id = crm.current_tenant() and t.done_at is null
+     where t.tenant_id = (select crm.current_tenant()) and t.done_at is null
        and t.due_at < coalesce(before, date_trunc('day', now()) + interval '1 day')
        and (tasks_list_due.owner_id is null or t.owner_id = tasks_list_due.owner_id)
        and k.key > coalesce(after, '')

@@ -27,7 +27,7 @@ create or replace function api.partners_list() returns json
     language plpgsql stable as $$
 begin
     return (select coalesce(json_agg(crm.partner_grant_json(g.partner_id) order by g.partner_id), '[]')
-              from crm.partner_grant g where g.tenant_id = crm.current_tenant());
+              from crm.partner_grant g where g.tenant_id = (select crm.current_tenant()));
 end $$;
 
 create or replace function api.deals_decide(id bigint, decision text, comment text) returns json
@@ -57,7 +57,7 @@ begin
     return query
     select d.registered_at::text || '|' || d.id, crm.unit_deal_json(d.tenant_id, d.id)::text
       from crm.deal d
-     where d.tenant_id = crm.current_tenant()
+     where d.tenant_id = (select crm.current_tenant())
        and (after_at is null or (d.registered_at, d.id) < (after_at, after_id))
        and (deals_list.status is null or d.status = deals_list.status)
      order by d.registered_at desc, d.id desc
@@ -80,7 +80,7 @@ end $$;
 create or replace function api.deals_get(id bigint) returns json
     language plpgsql stable as $$
 begin
-    return (select crm.unit_deal_json(d.tenant_id, d.id) from crm.deal d where d.tenant_id = crm.current_tenant() and d.id = deals_get.id);
+    return (select crm.unit_deal_json(d.tenant_id, d.id) from crm.deal d where d.tenant_id = (select crm.current_tenant()) and d.id = deals_get.id);
 end $$;
 
 create or replace function api.partner_deals_get(id bigint) returns json

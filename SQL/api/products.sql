@@ -37,7 +37,7 @@ begin
         raise exception 'invalid params: id or sku is required' using errcode = 'CR422', detail = 'field=id';
     end if;
     select * into p from crm.product x
-     where x.tenant_id = crm.current_tenant() and (x.id = products_get.id or x.sku = products_get.sku);
+     where x.tenant_id = (select crm.current_tenant()) and (x.id = products_get.id or x.sku = products_get.sku);
     if not found then
         raise exception 'product not found' using errcode = 'CR404', detail = 'field=id';
     end if;
@@ -63,12 +63,12 @@ begin
         support_contact = coalesce(products_update.support_contact, x.support_contact),
         service_info = coalesce(products_update.service_info, x.service_info),
         version = x.version + 1, updated_at = now()
-     where x.tenant_id = crm.current_tenant() and x.id = products_update.id and x.version = products_update.version
+     where x.tenant_id = (select crm.current_tenant()) and x.id = products_update.id and x.version = products_update.version
     returning * into p;
     if found then
         return crm.product_json(p);
     end if;
-    if exists (select 1 from crm.product x where x.tenant_id = crm.current_tenant() and x.id = products_update.id) then
+    if exists (select 1 from crm.product x where x.tenant_id = (select crm.current_tenant()) and x.id = products_update.id) then
         raise exception 'conflict: product % was changed since that version', products_update.id
             using errcode = 'CR409', detail = 'field=version', hint = 'stale_version';
     end if;
@@ -82,7 +82,7 @@ begin
     return query
     select p.id::text, crm.product_json(p)::text
       from crm.product p
-     where p.tenant_id = crm.current_tenant() and p.id > after
+     where p.tenant_id = (select crm.current_tenant()) and p.id > after
        and (p.active or coalesce(include_inactive, false))
        and (products_list.product_group is null or p.product_group = products_list.product_group)
        and (query is null or p.name ilike '%' || query || '%' or p.sku ilike query || '%')

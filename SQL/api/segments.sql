@@ -38,7 +38,7 @@ declare
     p jsonb := params;
     s crm.segment;
 begin
-    select * into s from crm.segment x where x.tenant_id = crm.current_tenant() and x.id = (p->>'id')::bigint for update;
+    select * into s from crm.segment x where x.tenant_id = (select crm.current_tenant()) and x.id = (p->>'id')::bigint for update;
     if not found then
         raise exception 'segment % not found', p->>'id' using errcode = 'CR404', detail = 'field=id';
     end if;
@@ -62,12 +62,12 @@ end $$;
 
 create or replace function api.segments_get(id bigint) returns json
     language sql stable
-    return (select crm.segment_json(s) from crm.segment s where s.tenant_id = crm.current_tenant() and s.id = segments_get.id);
+    return (select crm.segment_json(s) from crm.segment s where s.tenant_id = (select crm.current_tenant()) and s.id = segments_get.id);
 
 create or replace function api.segments_list(after bigint, lim int) returns table (key text, json text)
     language sql stable as $$
     select s.id::text, crm.segment_json(s)::text from crm.segment s
-     where s.tenant_id = crm.current_tenant() and s.id > after order by s.id limit lim
+     where s.tenant_id = (select crm.current_tenant()) and s.id > after order by s.id limit lim
 $$;
 
 create or replace function api.segments_delete(id bigint) returns json
@@ -75,7 +75,7 @@ create or replace function api.segments_delete(id bigint) returns json
 declare
     s crm.segment;
 begin
-    delete from crm.segment x where x.tenant_id = crm.current_tenant() and x.id = segments_delete.id returning * into s;
+    delete from crm.segment x where x.tenant_id = (select crm.current_tenant()) and x.id = segments_delete.id returning * into s;
     if not found then
         raise exception 'segment % not found', segments_delete.id using errcode = 'CR404', detail = 'field=id';
     end if;
@@ -97,7 +97,7 @@ create or replace function api.segments_members(id bigint, channel text, after b
     language sql stable as $$
     select c.id::text, crm.segment_member_json(c)::text
       from crm.segment_member_ids(crm.segment_rules(segments_members.id), after, lim, segments_members.channel) m(id)
-      join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = m.id
+      join crm.customer c on c.tenant_id = (select crm.current_tenant()) and c.id = m.id
      order by c.id
 $$;
 
@@ -109,7 +109,7 @@ begin
         perform crm.segment_rules(segment_id, 'segment_id');
     end if;
     update crm.campaign c set segment_id = campaigns_set_audience.segment_id, version = c.version + 1, updated_at = now()
-     where c.tenant_id = crm.current_tenant() and c.id = campaign_id;
+     where c.tenant_id = (select crm.current_tenant()) and c.id = campaign_id;
     if not found then
         raise exception 'campaign % not found', campaign_id using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
@@ -126,7 +126,7 @@ create or replace function api.campaigns_audience(campaign_id bigint, channel te
 declare
     v_segment bigint;
 begin
-    select c.segment_id into v_segment from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = campaign_id;
+    select c.segment_id into v_segment from crm.campaign c where c.tenant_id = (select crm.current_tenant()) and c.id = campaign_id;
     if not found then
         raise exception 'campaign % not found', campaign_id using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
@@ -152,7 +152,7 @@ begin
                                                      else to_json(c.phones[1]) end,
                              'task_id', t.id::text)::text
       from crm.segment_member_ids(crm.segment_rules(v_segment), after, lim, channel) m(id)
-      join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = m.id
+      join crm.customer c on c.tenant_id = (select crm.current_tenant()) and c.id = m.id
       left join crm.task t on t.tenant_id = c.tenant_id and t.rule_key = 'campaign:' || campaign_id || ':audience:' || c.id
      order by c.id;
 end $$;

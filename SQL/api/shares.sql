@@ -18,7 +18,7 @@ declare
     v bigint := crm.share_customer(shares_grant.customer_id, shares_grant.shared_with);
     s crm.customer_share;
 begin
-    select * into s from crm.customer_share x where x.tenant_id = crm.current_tenant() and x.id = v;
+    select * into s from crm.customer_share x where x.tenant_id = (select crm.current_tenant()) and x.id = v;
     return crm.share_json(s);
 end $$;
 
@@ -30,7 +30,7 @@ begin
     if not crm.revoke_share(shares_revoke.id) then
         raise exception 'share % not found or already revoked', shares_revoke.id using errcode = 'CR404', detail = 'field=id';
     end if;
-    select * into s from crm.customer_share x where x.tenant_id = crm.current_tenant() and x.id = shares_revoke.id;
+    select * into s from crm.customer_share x where x.tenant_id = (select crm.current_tenant()) and x.id = shares_revoke.id;
     return crm.share_json(s);
 end $$;
 
@@ -42,8 +42,8 @@ begin
     select s.id::text, crm.share_json(s)::text
       from crm.customer_share s
      where s.id > after
-       and case coalesce(direction, 'given') when 'given' then s.tenant_id = crm.current_tenant()
-                                              else s.shared_with = crm.current_tenant() end
+       and case coalesce(direction, 'given') when 'given' then s.tenant_id = (select crm.current_tenant())
+                                              else s.shared_with = (select crm.current_tenant()) end
        and (coalesce(include_revoked, false) or s.revoked_at is null)
      order by s.id
      limit lim;

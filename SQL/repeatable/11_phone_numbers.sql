@@ -216,7 +216,7 @@ comment on function crm.normalize_phone(text, text) is
 -- The caller's unit's country calling code (settings.default_country_code, default 49).
 create or replace function crm.unit_country_code() returns text
     language sql stable parallel safe
-    return coalesce((select t.settings->>'default_country_code' from crm.tenant t where t.id = crm.current_tenant()), '49');
+    return coalesce((select t.settings->>'default_country_code' from crm.tenant t where t.id = (select crm.current_tenant())), '49');
 comment on function crm.unit_country_code() is
     'The calling code of the caller''s unit (settings.default_country_code; 49 when unset): the country whose way of writing numbers crm.normalize_phone follows for the unit.';
 

@@ -11,7 +11,7 @@ create or replace function crm.is_shared_customer(p_tenant uuid, p_customer bigi
     language plpgsql stable security definer set search_path = pg_catalog, crm as $$
 begin
     return exists (select 1 from crm.customer_share s
-                    where s.shared_with = crm.current_tenant() and s.tenant_id = p_tenant
+                    where s.shared_with = (select crm.current_tenant()) and s.tenant_id = p_tenant
                       and s.revoked_at is null and (s.customer_id is null or s.customer_id = p_customer));
 end $$;
 
@@ -22,7 +22,7 @@ create or replace function crm.visible_tenants() returns uuid[]
 begin
     return array[crm.current_tenant()] || coalesce(array(
         select distinct s.tenant_id from crm.customer_share s
-         where s.shared_with = crm.current_tenant() and s.revoked_at is null), '{}');
+         where s.shared_with = (select crm.current_tenant()) and s.revoked_at is null), '{}');
 end $$;
 
 -- Slugs and ids of every unit, so a unit can name another to share with (nothing else of it).
@@ -42,7 +42,7 @@ begin
         raise exception 'no business unit %', p_with_slug using errcode = 'CR404', detail = 'field=with';
     end if;
     if p_customer_id is not null and not exists (select 1 from crm.customer c
-            where c.tenant_id = crm.current_tenant() and c.id = p_customer_id) then
+            where c.tenant_id = (select crm.current_tenant()) and c.id = p_customer_id) then
         raise exception 'customer % not found', p_customer_id using errcode = 'CR404', detail = 'field=customer_id';
     end if;
     insert into crm.customer_share (tenant_id, customer_id, shared_with, granted_by)
@@ -59,7 +59,7 @@ create or replace function crm.share_all_customers(p_with_slug text) returns big
 create or replace function crm.revoke_share(p_share_id bigint) returns boolean language plpgsql as $$
 begin
     update crm.customer_share set revoked_at = now()
-     where tenant_id = crm.current_tenant() and id = p_share_id and revoked_at is null;
+     where tenant_id = (select crm.current_tenant()) and id = p_share_id and revoked_at is null;
     if not found then return false; end if;
     insert into crm.audit_log (tenant_id, principal_id, action, entity, entity_id, detail)
     values (crm.current_tenant(), crm.current_principal(), 'revoke_share', 'customer_share', p_share_id::text, null);

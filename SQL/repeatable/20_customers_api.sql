@@ -49,7 +49,7 @@ declare
     i int := 0;
     v text;
     cc text := coalesce((select t.settings->>'default_country_code' from crm.tenant t
-                         where t.id = crm.current_tenant()), '49');
+                         where t.id = (select crm.current_tenant())), '49');
 begin
     if p is null or jsonb_typeof(p) = 'null' then return '{}'; end if;
     for e in select * from jsonb_array_elements(p) loop
@@ -82,14 +82,14 @@ begin
         perform pg_advisory_xact_lock(hashtextextended(crm.current_tenant()::text || v, 0));
     end loop;
     select k.customer_id into other from crm.customer_contact k
-     where k.tenant_id = crm.current_tenant() and k.kind = 'email' and k.value = any(p_emails)
+     where k.tenant_id = (select crm.current_tenant()) and k.kind = 'email' and k.value = any(p_emails)
        and k.customer_id is distinct from p_except limit 1;
     if other is not null then
         raise exception 'conflict: customer % already has one of these emails', other
             using errcode = 'CR409', detail = 'field=emails', hint = 'duplicate';
     end if;
     select k.customer_id into other from crm.customer_contact k
-     where k.tenant_id = crm.current_tenant() and k.kind = 'phone' and k.value = any(p_phones)
+     where k.tenant_id = (select crm.current_tenant()) and k.kind = 'phone' and k.value = any(p_phones)
        and k.customer_id is distinct from p_except limit 1;
     if other is not null then
         raise exception 'conflict: customer % already has one of these phone numbers', other
@@ -109,7 +109,7 @@ begin
     if v = p_self then
         raise exception 'invalid params: a customer cannot refer itself' using errcode = 'CR422', detail = 'field=referred_by';
     end if;
-    if not exists (select 1 from crm.customer c where c.tenant_id = crm.current_tenant() and c.id = v) then
+    if not exists (select 1 from crm.customer c where c.tenant_id = (select crm.current_tenant()) and c.id = v) then
         raise exception 'customer % not found', v using errcode = 'CR404', detail = 'field=referred_by';
     end if;
     return v;
@@ -127,7 +127,7 @@ begin
     -- The lock makes two concurrent retries wait for each other instead of both inserting.
     if v_key is not null then
         perform pg_advisory_xact_lock(hashtextextended('customers.create/' || crm.current_tenant()::text || '/' || v_key, 0));
-        select * into c from crm.customer where tenant_id = crm.current_tenant() and idempotency_key = v_key;
+        select * into c from crm.customer where tenant_id = (select crm.current_tenant()) and idempotency_key = v_key;
         if found then
             return crm.customer_json(c);
         end if;
@@ -155,7 +155,7 @@ declare
     v_phones text[];
 begin
     select * into c from crm.customer
-     where tenant_id = crm.current_tenant() and id = p_id for update;
+     where tenant_id = (select crm.current_tenant()) and id = p_id for update;
     if not found then
         raise exception 'customer % not found', p_id using errcode = 'CR404', detail = 'field=id';
     end if;

@@ -246,9 +246,9 @@ create or replace function crm.product_tier(p_list_price numeric, p_unit_cost nu
     return case
         when p_list_price <= 0 then 'C'
         when (p_list_price - p_unit_cost) / p_list_price >= coalesce((select (t.settings #>> '{product_tiers,A}')::numeric
-                 from crm.tenant t where t.id = crm.current_tenant()), 0.40) then 'A'
+                 from crm.tenant t where t.id = (select crm.current_tenant())), 0.40) then 'A'
         when (p_list_price - p_unit_cost) / p_list_price >= coalesce((select (t.settings #>> '{product_tiers,B}')::numeric
-                 from crm.tenant t where t.id = crm.current_tenant()), 0.20) then 'B'
+                 from crm.tenant t where t.id = (select crm.current_tenant())), 0.20) then 'B'
         else 'C' end;
 
 grant execute on function crm.create_order(bigint, bigint, bigint, jsonb, text, timestamptz, text),

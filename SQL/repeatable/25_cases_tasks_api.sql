@@ -12,7 +12,7 @@ begin
             'minutes_to_resolution', round(extract(epoch from c.resolved_at - c.opened_at) / 60),
             'history', (select json_agg(json_build_object('status', h.status, 'at', h.at, 'note', h.note) order by h.at, h.id)
                           from crm.case_status_history h where h.tenant_id = c.tenant_id and h.case_id = c.id))
-          from crm.service_case c where c.tenant_id = crm.current_tenant() and c.id = p_id);
+          from crm.service_case c where c.tenant_id = (select crm.current_tenant()) and c.id = p_id);
 end $$;
 
 create or replace function crm.open_case(p jsonb) returns json language plpgsql as $$
@@ -49,7 +49,7 @@ create or replace function crm.change_case(p_id bigint, p_version int, p_status 
 declare
     c crm.service_case;
 begin
-    select * into c from crm.service_case where tenant_id = crm.current_tenant() and id = p_id for update;
+    select * into c from crm.service_case where tenant_id = (select crm.current_tenant()) and id = p_id for update;
     if not found then
         raise exception 'case % not found', p_id using errcode = 'CR404', detail = 'field=id';
     end if;

@@ -64,7 +64,7 @@ declare
     m crm.customer_prediction_model;
     ids bigint[];
 begin
-    select * into m from crm.customer_prediction_model x where x.tenant_id = crm.current_tenant();
+    select * into m from crm.customer_prediction_model x where x.tenant_id = (select crm.current_tenant());
     if not found then
         raise exception 'no customer prediction model for this unit yet: the scheduled job fits one daily, or call reports.refresh_prediction'
             using errcode = 'CR404';

@@ -12,7 +12,7 @@ create or replace function crm.customer_prediction_period(p_only_when_stale bool
     select case when m.tenant_id is null then 'week'
                 when not p_only_when_stale or m.as_of < current_date then m.period end
       from (select 1) one
-      left join crm.customer_prediction_model m on m.tenant_id = crm.current_tenant()
+      left join crm.customer_prediction_model m on m.tenant_id = (select crm.current_tenant())
 $$;
 comment on function crm.customer_prediction_period(boolean) is
     'The period (day or week) the next customer-prediction fit of the caller''s unit uses; with p_only_when_stale null when its model is as of today.';
@@ -24,7 +24,7 @@ create or replace function crm.customer_prediction_inputs(p_period text, p_as_of
     language sql stable as $$
     select r.frequency, r.recency, r.t, r.monetary_value, count(*)::int
       from report.rfm(p_as_of, p_period) r
-     where r.tenant = (select u.slug from crm.tenant u where u.id = crm.current_tenant())
+     where r.tenant = (select u.slug from crm.tenant u where u.id = (select crm.current_tenant()))
      group by 1, 2, 3, 4
 $$;
 comment on function crm.customer_prediction_inputs(text, date) is
@@ -65,7 +65,7 @@ create or replace function crm.customer_prediction_model_json() returns json
     select json_build_object('period', m.period, 'as_of', m.as_of, 'fitted_at', m.fitted_at, 'customers', m.customers,
                              'repeat_customers', m.repeat_customers, 'r', m.r, 'alpha', m.alpha, 'a', m.a, 'b', m.b,
                              'log_likelihood', m.log_likelihood, 'p', m.p, 'q', m.q, 'v', m.v, 'note', m.note)
-      from crm.customer_prediction_model m where m.tenant_id = crm.current_tenant()
+      from crm.customer_prediction_model m where m.tenant_id = (select crm.current_tenant())
 $$;
 comment on function crm.customer_prediction_model_json() is
     'The caller''s unit''s customer-prediction model (crm.customer_prediction_model without tenant_id) as JSON; null when never fitted.';

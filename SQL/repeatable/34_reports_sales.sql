@@ -117,10 +117,10 @@ create or replace function report.basket_affinity_json(p_min_support numeric, p_
     language sql stable security invoker as $$
     select json_build_object(
         'min_support', m.v,
-        'window_from', (select s.window_from from crm.basket_summary s where s.tenant_id = crm.current_tenant()),
-        'window_to', (select s.window_to from crm.basket_summary s where s.tenant_id = crm.current_tenant()),
-        'refreshed_at', (select s.refreshed_at from crm.basket_summary s where s.tenant_id = crm.current_tenant()),
-        'orders_total', (select s.orders from crm.basket_summary s where s.tenant_id = crm.current_tenant()),
+        'window_from', (select s.window_from from crm.basket_summary s where s.tenant_id = (select crm.current_tenant())),
+        'window_to', (select s.window_to from crm.basket_summary s where s.tenant_id = (select crm.current_tenant())),
+        'refreshed_at', (select s.refreshed_at from crm.basket_summary s where s.tenant_id = (select crm.current_tenant())),
+        'orders_total', (select s.orders from crm.basket_summary s where s.tenant_id = (select crm.current_tenant())),
         'pairs', (select coalesce(json_agg(x.j order by x.lift desc, x.orders_together desc, x.product_a, x.product_b), '[]')
                     from (select to_jsonb(r) - 'window_from' - 'window_to' - 'refreshed_at' - 'orders_total' - 'tenant'
                                  || jsonb_build_object('product_a', r.product_a::text, 'product_b', r.product_b::text) as j,
@@ -130,7 +130,7 @@ create or replace function report.basket_affinity_json(p_min_support numeric, p_
                            order by r.lift desc, r.orders_together desc, r.product_a, r.product_b
                            limit least(greatest(coalesce(p_limit, 100), 1), 1000)) x))
       from (select coalesce(p_min_support,
-                            (select (t.settings->>'basket_min_support')::numeric from crm.tenant t where t.id = crm.current_tenant()),
+                            (select (t.settings->>'basket_min_support')::numeric from crm.tenant t where t.id = (select crm.current_tenant())),
                             0.001) as v) m
 $$;
 comment on function report.basket_affinity_json(numeric, int) is 'reports.basket_affinity: the pairs of report.basket_affinity with at least the minimum support, highest lift first, with the window they were counted over.';
@@ -321,7 +321,7 @@ begin
            case when k.revoked_at is null then p.revoked_at when p.revoked_at is null then k.revoked_at
                 else least(k.revoked_at, p.revoked_at) end
       from crm.api_key k join crm.principal p on p.id = k.principal_id
-     where p.kind = 'unit' and p.tenant_id = crm.current_tenant();
+     where p.kind = 'unit' and p.tenant_id = (select crm.current_tenant());
 end $$;
 comment on function crm.unit_api_keys() is
     'The API keys of the caller''s unit (the one set by crm.tenant_id or SET crm.tenant): key, principal, role, created and revoked times; never the hash or prefix. Nothing when no unit is set.';

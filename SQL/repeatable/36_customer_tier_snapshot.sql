@@ -17,16 +17,16 @@ begin
     with fresh as materialized (
         select r.customer_id, r.basis_gross_margin, r.share_before, r.tier, r.previous_tier
           from report.customer_tiers(p_year) r
-         where r.tenant = (select t.slug from crm.tenant t where t.id = crm.current_tenant())),
+         where r.tenant = (select t.slug from crm.tenant t where t.id = (select crm.current_tenant()))),
     -- EXCEPT is always a hash or sort: NOT EXISTS against the CTE became a nested loop (80,000
     -- squared, minutes) whenever the snapshot had no statistics yet, as after a bulk load.
     gone as (
         delete from crm.customer_tier_snapshot s
          using (select x.customer_id from crm.customer_tier_snapshot x
-                 where x.tenant_id = crm.current_tenant() and x.year = p_year
+                 where x.tenant_id = (select crm.current_tenant()) and x.year = p_year
                 except
                 select f.customer_id from fresh f) g
-         where s.tenant_id = crm.current_tenant() and s.year = p_year and s.customer_id = g.customer_id),
+         where s.tenant_id = (select crm.current_tenant()) and s.year = p_year and s.customer_id = g.customer_id),
     kept as (
         insert into crm.customer_tier_snapshot as s (tenant_id, customer_id, year, tier, previous_tier, basis_gross_margin, share_before)
         select crm.current_tenant(), f.customer_id, p_year, f.tier, f.previous_tier, f.basis_gross_margin, f.share_before
@@ -51,7 +51,7 @@ create or replace function crm.customer_tiers_page(p_year int, p_tier text, p_af
                    tier text, previous_tier text, refreshed_at timestamptz)
     language plpgsql stable as $$
 begin
-    if exists (select 1 from crm.customer_tier_snapshot s where s.tenant_id = crm.current_tenant() and s.year = p_year) then
+    if exists (select 1 from crm.customer_tier_snapshot s where s.tenant_id = (select crm.current_tenant()) and s.year = p_year) then
         return query
             select r.tenant, r.customer_id, r.year, r.basis_year, r.basis_gross_margin, r.share_before, r.tier, r.previous_tier,
                    r.refreshed_at
@@ -65,7 +65,7 @@ begin
             select r.tenant, r.customer_id, r.year, r.basis_year, r.basis_gross_margin, r.share_before, r.tier, r.previous_tier,
                    null::timestamptz
               from report.customer_tiers(p_year) r
-             where r.tenant = (select t.slug from crm.tenant t where t.id = crm.current_tenant())
+             where r.tenant = (select t.slug from crm.tenant t where t.id = (select crm.current_tenant()))
                and (p_tier is null or r.tier = p_tier)
                and (p_after_margin is null or (r.basis_gross_margin, r.customer_id) < (p_after_margin, p_after_id))
              order by r.basis_gross_margin desc, r.customer_id desc

@@ -10,7 +10,7 @@ create or replace function crm.segment_rules(p_id bigint, p_field text default '
 declare
     r jsonb;
 begin
-    select s.rules into r from crm.segment s where s.tenant_id = crm.current_tenant() and s.id = p_id;
+    select s.rules into r from crm.segment s where s.tenant_id = (select crm.current_tenant()) and s.id = p_id;
     if r is null then
         raise exception 'segment % not found', p_id using errcode = 'CR404', detail = 'field=' || p_field;
     end if;
@@ -78,7 +78,7 @@ begin
         into n, first using q.vals, crm.current_tenant(), p_sample;
     return json_build_object('count', n, 'customers',
         coalesce((select json_agg(crm.segment_member_json(c) order by c.id) from crm.customer c
-                   where c.tenant_id = crm.current_tenant() and c.id = any (first)), '[]'));
+                   where c.tenant_id = (select crm.current_tenant()) and c.id = any (first)), '[]'));
 end $$;
 
 -- A task rule: {"kind": call|visit|greeting|other, "channel": phone|sms|email|mail, "every_days":
@@ -122,7 +122,7 @@ declare
     total int := 0;
 begin
     for s in select x.id, x.name, x.rules, x.task_rule from crm.segment x
-              where x.tenant_id = crm.current_tenant() and x.task_rule is not null order by x.id loop
+              where x.tenant_id = (select crm.current_tenant()) and x.task_rule is not null order by x.id loop
         begin
             insert into crm.task (tenant_id, kind, customer_id, due_at, note, rule_key)
             select crm.current_tenant(), s.task_rule->>'kind', m.id, p_now,
@@ -149,7 +149,7 @@ declare
     total int := 0;
 begin
     for s in select x.id, x.rules from crm.segment x
-              where x.tenant_id = crm.current_tenant()
+              where x.tenant_id = (select crm.current_tenant())
                 and not exists (select 1 from crm.segment_size z where z.tenant_id = x.tenant_id and z.segment_id = x.id and z.day = p_day)
               order by x.id loop
         begin

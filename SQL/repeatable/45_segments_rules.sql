@@ -235,7 +235,7 @@ begin
         ids := crm.segment_strings(val, p_path || '.value', false);
         select format('%s[%s]', p_path || '.value', o - 1) into col from jsonb_array_elements_text(ids) with ordinality e(x, o)
          where case when x ~ '^[0-9]{1,18}$'
-                    then not exists (select 1 from crm.product p where p.tenant_id = crm.current_tenant() and p.id = x::bigint)
+                    then not exists (select 1 from crm.product p where p.tenant_id = (select crm.current_tenant()) and p.id = x::bigint)
                     else true end
          order by o limit 1;
         if col is not null then

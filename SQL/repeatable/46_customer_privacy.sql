@@ -26,7 +26,7 @@ declare
     c crm.customer;
 begin
     perform crm.require_app_role(array['manager', 'director']);
-    select * into c from crm.customer x where x.tenant_id = crm.current_tenant() and x.id = p_id;
+    select * into c from crm.customer x where x.tenant_id = (select crm.current_tenant()) and x.id = p_id;
     if not found then
         raise exception 'customer % not found', p_id using errcode = 'CR404', detail = 'field=id';
     end if;

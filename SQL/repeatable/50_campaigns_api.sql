@@ -10,7 +10,7 @@ create or replace function crm.campaign_approvers(p_subject text) returns text[]
                 when p_subject = 'design' then array['manager']
                 else array['director'] end
       from (select (select t.settings #> array['campaign_approvals', p_subject] from crm.tenant t
-                     where t.id = crm.current_tenant()) as named) x
+                     where t.id = (select crm.current_tenant())) as named) x
 $$;
 
 create or replace function crm.campaign_audit(p_campaign bigint, p_action text, p_detail jsonb) returns void language sql as $$
@@ -44,7 +44,7 @@ begin
                       where k.tenant_id = c.tenant_id and k.campaign_id = c.id),
             'created_at', c.created_at, 'updated_at', c.updated_at)
           from crm.campaign c
-         where c.tenant_id = crm.current_tenant() and c.id = p_id);
+         where c.tenant_id = (select crm.current_tenant()) and c.id = p_id);
 end $$;
 
 -- Products and team members from a campaign's JSON (lists replace what was there).
@@ -54,21 +54,21 @@ declare
 begin
     if p ? 'product_ids' then
         select x into v_missing from jsonb_array_elements_text(p->'product_ids') x
-         where not exists (select 1 from crm.product pr where pr.tenant_id = crm.current_tenant() and pr.id = x::bigint) limit 1;
+         where not exists (select 1 from crm.product pr where pr.tenant_id = (select crm.current_tenant()) and pr.id = x::bigint) limit 1;
         if v_missing is not null then
             raise exception 'product % not found', v_missing using errcode = 'CR404', detail = 'field=product_ids';
         end if;
-        delete from crm.campaign_product where tenant_id = crm.current_tenant() and campaign_id = p_id;
+        delete from crm.campaign_product where tenant_id = (select crm.current_tenant()) and campaign_id = p_id;
         insert into crm.campaign_product (tenant_id, campaign_id, product_id)
         select distinct crm.current_tenant(), p_id, x::bigint from jsonb_array_elements_text(p->'product_ids') x;
     end if;
     if p ? 'team' then
         select m->>'staff_id' into v_missing from jsonb_array_elements(p->'team') m
-         where not exists (select 1 from crm.staff s where s.tenant_id = crm.current_tenant() and s.id = (m->>'staff_id')::bigint) limit 1;
+         where not exists (select 1 from crm.staff s where s.tenant_id = (select crm.current_tenant()) and s.id = (m->>'staff_id')::bigint) limit 1;
         if v_missing is not null then
             raise exception 'staff member % not found', v_missing using errcode = 'CR404', detail = 'field=team';
         end if;
-        delete from crm.campaign_member where tenant_id = crm.current_tenant() and campaign_id = p_id;
+        delete from crm.campaign_member where tenant_id = (select crm.current_tenant()) and campaign_id = p_id;
         insert into crm.campaign_member (tenant_id, campaign_id, staff_id, role)
         select distinct on ((m->>'staff_id')::bigint) crm.current_tenant(), p_id, (m->>'staff_id')::bigint, m->>'role'
           from jsonb_array_elements(p->'team') m;
@@ -79,7 +79,7 @@ create or replace function crm.create_campaign(p jsonb) returns json language pl
 declare
     v_id bigint;
 begin
-    if p->>'owner_id' is not null and not exists (select 1 from crm.staff s where s.tenant_id = crm.current_tenant() and s.id = (p->>'owner_id')::bigint) then
+    if p->>'owner_id' is not null and not exists (select 1 from crm.staff s where s.tenant_id = (select crm.current_tenant()) and s.id = (p->>'owner_id')::bigint) then
         raise exception 'staff member % not found', p->>'owner_id' using errcode = 'CR404', detail = 'field=owner_id';
     end if;
     insert into crm.campaign (tenant_id, name, description, goal_metric, goal_target, budget, owner_id, channels, starts_on, ends_on)
@@ -97,11 +97,11 @@ end $$;
 create or replace function crm.campaign_missing_approvals(p_id bigint) returns text[] language sql stable as $$
     select array(
         select 'budget approval by ' || r from unnest(crm.campaign_approvers('budget')) r
-         where not exists (select 1 from crm.campaign_approval x where x.tenant_id = crm.current_tenant() and x.campaign_id = p_id
+         where not exists (select 1 from crm.campaign_approval x where x.tenant_id = (select crm.current_tenant()) and x.campaign_id = p_id
                               and x.subject = 'budget' and x.decision = 'approved' and not x.void and x.app_role = r)
         union all
         select 'an approved design' where not exists (
-            select 1 from crm.campaign_asset a where a.tenant_id = crm.current_tenant() and a.campaign_id = p_id and a.status = 'approved'))
+            select 1 from crm.campaign_asset a where a.tenant_id = (select crm.current_tenant()) and a.campaign_id = p_id and a.status = 'approved'))
 $$;
 
 -- Changes the fields present in p. A budget change voids the budget's approvals (the campaign
@@ -114,7 +114,7 @@ declare
     v_status text := p->>'status';
     v_missing text[];
 begin
-    select * into c from crm.campaign where tenant_id = crm.current_tenant() and id = p_id for update;
+    select * into c from crm.campaign where tenant_id = (select crm.current_tenant()) and id = p_id for update;
     if not found then
         raise exception 'campaign % not found', p_id using errcode = 'CR404', detail = 'field=id';
     end if;
@@ -140,7 +140,7 @@ begin
             raise exception 'conflict: an % campaign cannot be submitted for approval', c.status using errcode = 'CR409', detail = 'field=status';
         end if;
     end if;
-    if p->>'owner_id' is not null and not exists (select 1 from crm.staff s where s.tenant_id = crm.current_tenant() and s.id = (p->>'owner_id')::bigint) then
+    if p->>'owner_id' is not null and not exists (select 1 from crm.staff s where s.tenant_id = (select crm.current_tenant()) and s.id = (p->>'owner_id')::bigint) then
         raise exception 'staff member % not found', p->>'owner_id' using errcode = 'CR404', detail = 'field=owner_id';
     end if;
     update crm.campaign set
@@ -172,18 +172,18 @@ create or replace function crm.add_campaign_asset(p_campaign bigint, p_name text
 declare
     v_asset bigint;
 begin
-    perform 1 from crm.campaign where tenant_id = crm.current_tenant() and id = p_campaign and status <> 'closed' for update;
+    perform 1 from crm.campaign where tenant_id = (select crm.current_tenant()) and id = p_campaign and status <> 'closed' for update;
     if not found then
         raise exception 'open campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
     insert into crm.campaign_asset (tenant_id, campaign_id, name, version, file_ref, uploaded_by)
     values (crm.current_tenant(), p_campaign, btrim(p_name),
-            1 + coalesce((select max(a.version) from crm.campaign_asset a where a.tenant_id = crm.current_tenant()
+            1 + coalesce((select max(a.version) from crm.campaign_asset a where a.tenant_id = (select crm.current_tenant())
                            and a.campaign_id = p_campaign and a.name = btrim(p_name)), 0),
             p_file_ref, crm.current_principal())
     returning id into v_asset;
     update crm.campaign set status = 'pending_approval', version = version + 1, updated_at = now()
-     where tenant_id = crm.current_tenant() and id = p_campaign and status = 'draft';
+     where tenant_id = (select crm.current_tenant()) and id = p_campaign and status = 'draft';
     perform crm.campaign_audit(p_campaign, 'upload_asset', jsonb_build_object('asset_id', v_asset, 'name', p_name, 'file_ref', p_file_ref));
     return crm.campaign_json(p_campaign);
 end $$;
@@ -200,7 +200,7 @@ declare
     v_roles text[] := crm.campaign_approvers(case when p_asset is null then 'budget' else 'design' end);
     v_role text := crm.current_app_role();
 begin
-    select * into c from crm.campaign where tenant_id = crm.current_tenant() and id = p_campaign for update;
+    select * into c from crm.campaign where tenant_id = (select crm.current_tenant()) and id = p_campaign for update;
     if not found then
         raise exception 'campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
@@ -262,10 +262,10 @@ declare
     v_id bigint;
 begin
     if p_idempotency_key is not null then
-        select id into v_id from crm.campaign_cost where tenant_id = crm.current_tenant() and idempotency_key = p_idempotency_key;
+        select id into v_id from crm.campaign_cost where tenant_id = (select crm.current_tenant()) and idempotency_key = p_idempotency_key;
     end if;
     if v_id is null then
-        if not exists (select 1 from crm.campaign where tenant_id = crm.current_tenant() and id = p_campaign) then
+        if not exists (select 1 from crm.campaign where tenant_id = (select crm.current_tenant()) and id = p_campaign) then
             raise exception 'campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
         end if;
         insert into crm.campaign_cost (tenant_id, campaign_id, channel, category, amount, incurred_on, note, idempotency_key)
@@ -275,7 +275,7 @@ begin
     end if;
     return (select json_build_object('id', k.id::text, 'campaign_id', k.campaign_id::text, 'channel', k.channel, 'category', k.category,
                                      'amount', k.amount::text, 'incurred_on', k.incurred_on, 'note', k.note)
-              from crm.campaign_cost k where k.tenant_id = crm.current_tenant() and k.id = v_id);
+              from crm.campaign_cost k where k.tenant_id = (select crm.current_tenant()) and k.id = v_id);
 end $$;
 
 grant execute on function crm.campaign_approvers(text), crm.campaign_audit(bigint, text, jsonb), crm.campaign_json(bigint),

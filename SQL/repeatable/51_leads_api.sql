@@ -11,7 +11,7 @@ begin
             'customer_id', l.customer_id::text, 'assigned_staff_id', l.assigned_staff_id::text,
             'assigned_partner_id', l.assigned_partner_id, 'assigned_at', l.assigned_at, 'source', l.source,
             'version', l.version, 'created_at', l.created_at, 'updated_at', l.updated_at)
-          from crm.lead l where l.tenant_id = crm.current_tenant() and l.id = p_id);
+          from crm.lead l where l.tenant_id = (select crm.current_tenant()) and l.id = p_id);
 end $$;
 
 -- `crm import leads FILE --campaign ID` and campaigns.import_leads: checks the rows staged in
@@ -94,7 +94,7 @@ end $$;
 
 create or replace function crm.create_lead(p jsonb) returns json language plpgsql as $$
 declare
-    cc text := coalesce((select t.settings->>'default_country_code' from crm.tenant t where t.id = crm.current_tenant()), '49');
+    cc text := coalesce((select t.settings->>'default_country_code' from crm.tenant t where t.id = (select crm.current_tenant())), '49');
     v_email text := crm.normalize_email(p->>'email');
     v_phone text := crm.normalize_phone(p->>'phone', cc);
     v_id bigint;
@@ -105,17 +105,17 @@ begin
     if p ? 'phone' and v_phone is null then
         raise exception 'invalid params: phone is not a phone number' using errcode = 'CR422', detail = 'field=phone';
     end if;
-    select l.id into v_id from crm.lead l where l.tenant_id = crm.current_tenant() and (l.email = v_email or l.phone = v_phone) limit 1;
+    select l.id into v_id from crm.lead l where l.tenant_id = (select crm.current_tenant()) and (l.email = v_email or l.phone = v_phone) limit 1;
     if v_id is not null then
         raise exception 'conflict: lead % has this email or phone', v_id using errcode = 'CR409', detail = 'field=email', hint = 'duplicate';
     end if;
-    if p->>'campaign_id' is not null and not exists (select 1 from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = (p->>'campaign_id')::bigint) then
+    if p->>'campaign_id' is not null and not exists (select 1 from crm.campaign c where c.tenant_id = (select crm.current_tenant()) and c.id = (p->>'campaign_id')::bigint) then
         raise exception 'campaign % not found', p->>'campaign_id' using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
     insert into crm.lead (tenant_id, campaign_id, name, email, phone, company, region, score, customer_id, source)
     values (crm.current_tenant(), (p->>'campaign_id')::bigint, btrim(p->>'name'), v_email, v_phone, p->>'company', p->>'region',
             (p->>'score')::int,
-            (select k.customer_id from crm.customer_contact k where k.tenant_id = crm.current_tenant()
+            (select k.customer_id from crm.customer_contact k where k.tenant_id = (select crm.current_tenant())
                 and ((k.kind = 'email' and k.value = v_email) or (k.kind = 'phone' and k.value = v_phone)) limit 1),
             coalesce(p->>'source', 'api'))
     returning id into v_id;
@@ -134,13 +134,13 @@ create or replace function crm.assign_leads(p_campaign bigint, p_rule text, p_st
     language plpgsql as $$
 declare
     v_staff bigint[] := coalesce(p_staff, array(select m.staff_id from crm.campaign_member m
-                                                 where m.tenant_id = crm.current_tenant() and m.campaign_id = p_campaign order by m.staff_id));
+                                                 where m.tenant_id = (select crm.current_tenant()) and m.campaign_id = p_campaign order by m.staff_id));
     n int;
 begin
-    if not exists (select 1 from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign) then
+    if not exists (select 1 from crm.campaign c where c.tenant_id = (select crm.current_tenant()) and c.id = p_campaign) then
         raise exception 'campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
-    if exists (select 1 from unnest(v_staff) x where not exists (select 1 from crm.staff s where s.tenant_id = crm.current_tenant() and s.id = x)) then
+    if exists (select 1 from unnest(v_staff) x where not exists (select 1 from crm.staff s where s.tenant_id = (select crm.current_tenant()) and s.id = x)) then
         raise exception 'a staff member in staff_ids does not exist' using errcode = 'CR404', detail = 'field=staff_ids';
     end if;
     if p_rule in ('round_robin', 'region') and cardinality(v_staff) = 0 then
@@ -149,23 +149,23 @@ begin
     if p_rule = 'round_robin' then
         with todo as (
             select l.id, row_number() over (order by l.created_at, l.id) - 1 as k from crm.lead l
-             where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign
+             where l.tenant_id = (select crm.current_tenant()) and l.campaign_id = p_campaign
                and (l.status = 'new' or (p_reassign and l.status <> 'converted')))
         update crm.lead l set assigned_staff_id = v_staff[1 + (t.k % cardinality(v_staff))::int], assigned_partner_id = null,
                status = case when l.status = 'new' then 'assigned' else l.status end, assigned_at = now(), version = l.version + 1, updated_at = now()
-          from todo t where l.tenant_id = crm.current_tenant() and l.id = t.id;
+          from todo t where l.tenant_id = (select crm.current_tenant()) and l.id = t.id;
     elsif p_rule = 'region' then
         with crew as (
             select s.id, s.region, row_number() over (partition by s.region order by s.id) - 1 as k, count(*) over (partition by s.region) as n
-              from crm.staff s where s.tenant_id = crm.current_tenant() and s.id = any(v_staff) and s.region is not null),
+              from crm.staff s where s.tenant_id = (select crm.current_tenant()) and s.id = any(v_staff) and s.region is not null),
         todo as (
             select l.id, l.region, row_number() over (partition by l.region order by l.created_at, l.id) - 1 as k from crm.lead l
-             where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign
+             where l.tenant_id = (select crm.current_tenant()) and l.campaign_id = p_campaign
                and (l.status = 'new' or (p_reassign and l.status <> 'converted')))
         update crm.lead l set assigned_staff_id = c.id, assigned_partner_id = null,
                status = case when l.status = 'new' then 'assigned' else l.status end, assigned_at = now(), version = l.version + 1, updated_at = now()
           from todo t join crew c on c.region = t.region and c.k = t.k % c.n
-         where l.tenant_id = crm.current_tenant() and l.id = t.id;
+         where l.tenant_id = (select crm.current_tenant()) and l.id = t.id;
     elsif p_rule = 'partner' then
         with pool as (
             select g.partner_id, g.region, g.lead_weight,
@@ -173,17 +173,17 @@ begin
                    sum(g.lead_weight) over (partition by g.region order by g.lead_weight desc, g.partner_id) as hi,
                    sum(g.lead_weight) over (partition by g.region) as total
               from crm.partner_grant g
-             where g.tenant_id = crm.current_tenant() and g.may_receive_leads and g.revoked_at is null),
+             where g.tenant_id = (select crm.current_tenant()) and g.may_receive_leads and g.revoked_at is null),
         todo as (
             select l.id, case when exists (select 1 from pool p where p.region = l.region) then l.region end as region,
                    row_number() over (partition by case when exists (select 1 from pool p where p.region = l.region) then l.region end order by l.created_at, l.id) - 1 as k
               from crm.lead l
-             where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign
+             where l.tenant_id = (select crm.current_tenant()) and l.campaign_id = p_campaign
                and (l.status = 'new' or (p_reassign and l.status <> 'converted')))
         update crm.lead l set assigned_partner_id = p.partner_id, assigned_staff_id = null,
                status = case when l.status = 'new' then 'assigned' else l.status end, assigned_at = now(), version = l.version + 1, updated_at = now()
           from todo t join pool p on p.region is not distinct from t.region and (t.k % p.total) >= p.lo and (t.k % p.total) < p.hi
-         where l.tenant_id = crm.current_tenant() and l.id = t.id;
+         where l.tenant_id = (select crm.current_tenant()) and l.id = t.id;
         get diagnostics n = row_count;
         -- Each partner gets the lead as an offer to accept or decline in time (60_partner_lead_offers.sql).
         perform crm.offer_assigned_leads(p_campaign);
@@ -201,7 +201,7 @@ create or replace function crm.qualify_lead(p_id bigint, p_version int, p_status
 declare
     l crm.lead;
 begin
-    select * into l from crm.lead where tenant_id = crm.current_tenant() and id = p_id for update;
+    select * into l from crm.lead where tenant_id = (select crm.current_tenant()) and id = p_id for update;
     if not found then
         raise exception 'lead % not found', p_id using errcode = 'CR404', detail = 'field=id';
     end if;
@@ -225,7 +225,7 @@ declare
     l crm.lead;
     v_customer bigint;
 begin
-    select * into l from crm.lead where tenant_id = crm.current_tenant() and id = p_id for update;
+    select * into l from crm.lead where tenant_id = (select crm.current_tenant()) and id = p_id for update;
     if not found then
         raise exception 'lead % not found', p_id using errcode = 'CR404', detail = 'field=lead_id';
     end if;
@@ -304,7 +304,7 @@ create or replace function crm.campaign_call_list(p_campaign bigint, p_product b
 declare
     v_segment bigint;
 begin
-    if not exists (select 1 from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign) then
+    if not exists (select 1 from crm.campaign c where c.tenant_id = (select crm.current_tenant()) and c.id = p_campaign) then
         raise exception 'campaign % not found', p_campaign using errcode = 'CR404', detail = 'field=campaign_id';
     end if;
     create temporary table if not exists call_list_buyers (customer_id bigint primary key, bought_at timestamptz) on commit drop;
@@ -312,12 +312,12 @@ begin
     insert into call_list_buyers
     select o.customer_id, max(o.ordered_at)
       from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-     where o.tenant_id = crm.current_tenant() and l.product_id = p_product and crm.is_sale(o.status)
+     where o.tenant_id = (select crm.current_tenant()) and l.product_id = p_product and crm.is_sale(o.status)
        and (not p_campaign_only or o.campaign_id = p_campaign)
        and o.ordered_at <= now() - make_interval(days => p_days)
        and o.ordered_at > now() - make_interval(days => p_days + p_window)
      group by o.customer_id;
-    select c.segment_id into v_segment from crm.campaign c where c.tenant_id = crm.current_tenant() and c.id = p_campaign;
+    select c.segment_id into v_segment from crm.campaign c where c.tenant_id = (select crm.current_tenant()) and c.id = p_campaign;
     if v_segment is not null then
         delete from call_list_buyers b
          where not exists (select 1 from crm.segment_member_ids(crm.segment_rules(v_segment), null, null, 'phone') m(id)
@@ -328,7 +328,7 @@ begin
         select crm.current_tenant(), 'care_call', b.customer_id, now(),
                'Campaign ' || p_campaign || ': follow-up call after the purchase of product ' || p_product,
                'campaign:' || p_campaign || ':call:' || p_product || ':' || b.customer_id
-          from call_list_buyers b join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = b.customer_id
+          from call_list_buyers b join crm.customer c on c.tenant_id = (select crm.current_tenant()) and c.id = b.customer_id
          where crm.may_contact(c.consent, 'phone') and cardinality(c.phones) > 0
         on conflict (tenant_id, rule_key) do nothing;
     end if;
@@ -340,7 +340,7 @@ begin
                         and not exists (select 1 from crm.sales_order o2 join crm.order_line l2 on l2.tenant_id = o2.tenant_id and l2.order_id = o2.id
                                          where o2.tenant_id = c.tenant_id and o2.customer_id = c.id and l2.product_id = p.id)), '[]')
       from call_list_buyers b
-      join crm.customer c on c.tenant_id = crm.current_tenant() and c.id = b.customer_id
+      join crm.customer c on c.tenant_id = (select crm.current_tenant()) and c.id = b.customer_id
       left join crm.task t on t.tenant_id = c.tenant_id and t.rule_key = 'campaign:' || p_campaign || ':call:' || p_product || ':' || c.id
      where crm.may_contact(c.consent, 'phone') and cardinality(c.phones) > 0
        and (t.id is null or t.done_at is null)

@@ -87,7 +87,7 @@ declare
     v_customer bigint;
     v_order bigint;
 begin
-    select * into d from crm.deal where tenant_id = crm.current_tenant() and id = p_id for update;
+    select * into d from crm.deal where tenant_id = (select crm.current_tenant()) and id = p_id for update;
     if not found then
         raise exception 'deal % not found', p_id using errcode = 'CR404', detail = 'field=id';
     end if;
@@ -131,13 +131,13 @@ end $$;
 create or replace function crm.close_deal(p_id bigint, p_comment text) returns json language plpgsql as $$
 begin
     update crm.deal set status = 'lost', closed_at = now(), decision_comment = coalesce(p_comment, decision_comment), version = version + 1
-     where tenant_id = crm.current_tenant() and id = p_id and status in ('registered', 'approved');
+     where tenant_id = (select crm.current_tenant()) and id = p_id and status in ('registered', 'approved');
     if not found then
         raise exception 'conflict: deal % is not open', p_id using errcode = 'CR409', detail = 'field=id';
     end if;
     update crm.sales_order set status = 'cancelled'
-     where tenant_id = crm.current_tenant() and status = 'quoted'
-       and id = (select order_id from crm.deal where tenant_id = crm.current_tenant() and id = p_id);
+     where tenant_id = (select crm.current_tenant()) and status = 'quoted'
+       and id = (select order_id from crm.deal where tenant_id = (select crm.current_tenant()) and id = p_id);
     return crm.unit_deal_json(crm.current_tenant(), p_id);
 end $$;
 

@@ -48,14 +48,14 @@ begin
             'product_groups', g.product_groups, 'discount_pct', g.discount_pct::text, 'commission_pct', g.commission_pct::text, 'may_receive_leads', g.may_receive_leads,
             'region', g.region, 'lead_weight', g.lead_weight, 'granted_at', g.granted_at, 'revoked_at', g.revoked_at)
           from crm.partner_grant g join crm.partner pa on pa.id = g.partner_id
-         where g.tenant_id = crm.current_tenant() and g.partner_id = p_partner);
+         where g.tenant_id = (select crm.current_tenant()) and g.partner_id = p_partner);
 end $$;
 
 create or replace function crm.revoke_partner(p_partner text) returns json language plpgsql as $$
 declare
     v_partner uuid := (select id from crm.partner where slug = p_partner);
 begin
-    update crm.partner_grant set revoked_at = now() where tenant_id = crm.current_tenant() and partner_id = v_partner and revoked_at is null;
+    update crm.partner_grant set revoked_at = now() where tenant_id = (select crm.current_tenant()) and partner_id = v_partner and revoked_at is null;
     if not found then
         raise exception 'partner % holds no grant of this unit', p_partner using errcode = 'CR404', detail = 'field=partner';
     end if;
@@ -67,12 +67,12 @@ end $$;
 create or replace function crm.set_partner_price(p_partner text, p_product bigint, p_price numeric) returns json language plpgsql as $$
 declare
     v_partner uuid := (select g.partner_id from crm.partner_grant g join crm.partner pa on pa.id = g.partner_id
-                        where g.tenant_id = crm.current_tenant() and pa.slug = p_partner);
+                        where g.tenant_id = (select crm.current_tenant()) and pa.slug = p_partner);
 begin
     if v_partner is null then
         raise exception 'partner % holds no grant of this unit', p_partner using errcode = 'CR404', detail = 'field=partner';
     end if;
-    if not exists (select 1 from crm.product where tenant_id = crm.current_tenant() and id = p_product) then
+    if not exists (select 1 from crm.product where tenant_id = (select crm.current_tenant()) and id = p_product) then
         raise exception 'product % not found', p_product using errcode = 'CR404', detail = 'field=product_id';
     end if;
     insert into crm.partner_price as pp (tenant_id, partner_id, product_id, price) values (crm.current_tenant(), v_partner, p_product, p_price)

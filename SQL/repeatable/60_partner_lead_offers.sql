@@ -5,7 +5,7 @@ set local role crm_owner;
 
 -- Lead offers. The unit's lead_offer_hours (default 48) is the time a partner has to answer.
 create or replace function crm.lead_offer_hours() returns int language sql stable as $$
-    select coalesce((select (t.settings->>'lead_offer_hours')::int from crm.tenant t where t.id = crm.current_tenant()), 48)
+    select coalesce((select (t.settings->>'lead_offer_hours')::int from crm.tenant t where t.id = (select crm.current_tenant())), 48)
 $$;
 
 -- Offers the open leads assigned to partners in this transaction (after crm.assign_leads).
@@ -14,7 +14,7 @@ create or replace function crm.offer_assigned_leads(p_campaign bigint) returns i
         insert into crm.lead_offer (tenant_id, lead_id, partner_id, expires_at)
         select l.tenant_id, l.id, l.assigned_partner_id, now() + make_interval(hours => crm.lead_offer_hours())
           from crm.lead l
-         where l.tenant_id = crm.current_tenant() and l.campaign_id = p_campaign and l.assigned_partner_id is not null
+         where l.tenant_id = (select crm.current_tenant()) and l.campaign_id = p_campaign and l.assigned_partner_id is not null
            and l.assigned_at = now()
            and not exists (select 1 from crm.lead_offer x where x.tenant_id = l.tenant_id and x.lead_id = l.id
                             and x.partner_id = l.assigned_partner_id and x.response is null)
@@ -95,11 +95,11 @@ declare
     n int := 0;
 begin
     update crm.lead_offer set response = 'expired', responded_at = now()
-     where tenant_id = crm.current_tenant() and response is null and expires_at <= now();
+     where tenant_id = (select crm.current_tenant()) and response is null and expires_at <= now();
     for r in
         select l.id, l.region, l.assigned_partner_id
           from crm.lead l
-         where l.tenant_id = crm.current_tenant() and l.assigned_partner_id is not null and l.status = 'assigned'
+         where l.tenant_id = (select crm.current_tenant()) and l.assigned_partner_id is not null and l.status = 'assigned'
            and exists (select 1 from crm.lead_offer o where o.tenant_id = l.tenant_id and o.lead_id = l.id
                           and o.partner_id = l.assigned_partner_id and o.response in ('expired', 'declined'))
            and not exists (select 1 from crm.lead_offer o where o.tenant_id = l.tenant_id and o.lead_id = l.id
@@ -109,13 +109,13 @@ begin
     loop
         select g.partner_id into v_next
           from crm.partner_grant g
-         where g.tenant_id = crm.current_tenant() and g.may_receive_leads and g.revoked_at is null
+         where g.tenant_id = (select crm.current_tenant()) and g.may_receive_leads and g.revoked_at is null
            and not exists (select 1 from crm.lead_offer o where o.tenant_id = g.tenant_id and o.lead_id = r.id and o.partner_id = g.partner_id)
          order by (g.region is not distinct from r.region) desc, g.lead_weight desc, g.partner_id
          limit 1;
         update crm.lead set assigned_partner_id = v_next, assigned_at = now(),
                status = case when v_next is null then 'new' else 'assigned' end, version = version + 1, updated_at = now()
-         where tenant_id = crm.current_tenant() and id = r.id;
+         where tenant_id = (select crm.current_tenant()) and id = r.id;
         if v_next is not null then
             insert into crm.lead_offer (tenant_id, lead_id, partner_id, expires_at)
             values (crm.current_tenant(), r.id, v_next, now() + make_interval(hours => crm.lead_offer_hours()));
