@@ -29,15 +29,28 @@ revoke execute on function crm.search_customer_keys(text, bigint, int) from publ
 grant execute on function crm.search_customer_keys(text, bigint, int) to crm_unit;
 
 -- catalog.search: products of the units that grant the calling partner, in the groups it was granted.
--- The fragment's trigram matches are the plan's start (a bitmap of the few matching products);
--- the granted units come in as one array. "p.id + 0": the id bound is checked on the matches, not
+-- The granted units come in as one array. "p.id + 0": the id bound is checked on the matches, not
 -- turned into a second bitmap over the primary key (which read every product id of each granted
--- unit, 33,000 index entries a unit, to narrow a few hundred matches). When the fragment matches
--- many products the planner walks the products in id order instead, which the index carries the
--- filtered columns for (an index-only walk: 0056_catalog_walk_index.sql). That choice needs the
--- fragment: this statement is planned on each call (about 0.15 ms), on purpose; a generic plan
--- always took the trigram bitmap (22 ms for the first page of a fragment in a third of 100,000
--- products, 0.1 ms walking).
+-- unit, 33,000 index entries a unit, to narrow a few hundred matches).
+--
+-- Which trigrams the index is asked for. A fragment with a word that nearly every product holds
+-- ("item" of "item 537" in a catalog of "Catalog item N") made the trigram scan walk that word's
+-- posting lists (every product) for each candidate of the rare word: 110 index pages and 0.6-1 ms
+-- to find 33 products. So when the whole fragment is rare, the index is asked only for its rarest
+-- word (with the character before it, which marks the word's start: " 537"), and the whole fragment
+-- is checked on those products (17 pages); any piece of the fragment is in every product the whole
+-- fragment is in, so the answer is the same. "Rare" and "rarest" are counted in the column's
+-- statistics sample (pg_stats: the histogram and the most common values, about 100 product texts,
+-- 30 us to read and count): a fragment held by at most one of them (about 1% of the products) is
+-- rare; otherwise the statement is the whole fragment as before. "p.search_text || ''" is the
+-- same text, written so that the planner cannot take it to the index (with both conditions on the
+-- indexed column it searched the index for all their trigrams again).
+--
+-- When the fragment matches many products the planner walks the products in id order instead,
+-- which the index carries the filtered columns for (an index-only walk: 0056_catalog_walk_index.sql).
+-- That choice needs the fragment: these statements are planned on each call (about 0.15 ms), on
+-- purpose; a generic plan always took the trigram bitmap (22 ms for the first page of a fragment in
+-- a third of 100,000 products, 0.1 ms walking).
 create or replace function crm.search_catalog_keys(p_query text, p_unit text, p_group text, p_available_only boolean,
                                         p_after bigint, p_limit int)
     returns table (tenant_id uuid, id bigint)
@@ -46,6 +59,9 @@ declare
     v_tenants uuid[];
     v_grouped boolean;   -- some grant names product groups
     v_unit uuid;
+    v_text text := lower(p_query);
+    v_sample text[];     -- product texts of the column's statistics
+    v_key text;          -- the piece of the fragment the index is asked for, when not the whole
 begin
     -- The grants first, in statements of their own (plans kept): planned with the search as a
     -- semi-join they tripled its planning (0.45 against 0.15 ms a call).
@@ -57,6 +73,36 @@ begin
         v_unit := (select t.id from crm.tenant t where t.slug = p_unit);
         if v_unit is null then return; end if;
     end if;
+    select coalesce(s.histogram_bounds::text::text[], '{}') || coalesce(s.most_common_vals::text::text[], '{}')
+      into v_sample
+      from pg_stats s where s.schemaname = 'crm' and s.tablename = 'product' and s.attname = 'search_text';
+    if (select count(*) from unnest(v_sample) x where strpos(x, v_text) > 0) <= 1 then
+        -- The words of the fragment, each with the character before it (at least 3 characters:
+        -- fewer give the index no trigram to search), the one fewest sample texts hold.
+        select w.k into v_key
+          from (select m.m[1] as k from regexp_matches(v_text, '[^[:alnum:]]?[[:alnum:]]+', 'g') m(m)) w
+         where length(w.k) >= 3
+         order by (select count(*) from unnest(v_sample) x where strpos(x, w.k) > 0), length(w.k) desc
+         limit 1;
+    end if;
+    if v_key is not null and v_key <> v_text then
+        return query
+        select p.tenant_id, p.id from crm.product p
+         where p.tenant_id = any (v_tenants)
+           and (not v_grouped
+                or exists (select 1 from crm.partner_grant g
+                            where g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
+                              and (g.product_groups is null or p.product_group = any (g.product_groups))))
+           and p.search_text like '%' || replace(replace(replace(v_key, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+           and (p.search_text || '') like '%' || replace(replace(replace(v_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
+           and (v_unit is null or p.tenant_id = v_unit)
+           and (p_group is null or p.product_group = p_group)
+           and (not p_available_only or p.active)
+           and p.id + 0 > p_after
+         order by p.id
+         limit least(p_limit, 501);
+        return;
+    end if;
     return query
     select p.tenant_id, p.id from crm.product p
      where p.tenant_id = any (v_tenants)
@@ -64,7 +110,7 @@ begin
             or exists (select 1 from crm.partner_grant g
                         where g.tenant_id = p.tenant_id and g.partner_id = crm.current_partner()
                           and (g.product_groups is null or p.product_group = any (g.product_groups))))
-       and p.search_text like '%' || replace(replace(replace(lower(p_query), '\', '\\'), '%', '\%'), '_', '\_') || '%'
+       and p.search_text like '%' || replace(replace(replace(v_text, '\', '\\'), '%', '\%'), '_', '\_') || '%'
        and (v_unit is null or p.tenant_id = v_unit)
        and (p_group is null or p.product_group = p_group)
        and (not p_available_only or p.active)
