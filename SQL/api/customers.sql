@@ -13,7 +13,7 @@ end $$;
 create or replace function api.customers_get(id bigint) returns json
     language plpgsql stable as $$
 begin
-    return crm.get_customer(id)::json;
+    return crm.get_customer_json(id);
 end $$;
 
 -- The given fields change; `referred_by: null` clears the referrer, a field left out stays.

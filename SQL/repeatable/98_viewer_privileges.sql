@@ -69,7 +69,7 @@ grant execute on function
     crm.visible_tenants(), crm.is_shared_customer(uuid, bigint),
     crm.normalize_email(text), crm.normalize_phone(text, text), crm.is_sale(text),
     crm.product_tier(numeric, numeric), crm.product_tier_of(jsonb, numeric, numeric),
-    crm.unit_slug(uuid), crm.customer_json(crm.customer), crm.get_customer(bigint), crm.customer_balance(uuid, bigint), crm.customer_capture_phase(crm.customer),
+    crm.unit_slug(uuid), crm.customer_json(crm.customer), crm.get_customer_json(bigint), crm.get_customer(bigint), crm.customer_balance(uuid, bigint), crm.customer_capture_phase(crm.customer),
     crm.lookup_customer(text), crm.lookup_own_customer(text), crm.lookup_shared_customer(text), crm.order_json(bigint),
     crm.order_json_of(crm.sales_order, json, numeric), crm.order_line_json(crm.order_line),
     crm.case_json(bigint), crm.interaction_json(bigint), crm.interaction_json_of(crm.interaction, json),
