@@ -99,15 +99,8 @@ public final class PQPool: Sendable {
     ) async throws -> T {
         let connection = try await checkout()
         defer { release(connection) }
-        guard let deadline else {
-            return try await threads.runIfActive { try body(connection) }
-        }
-        let token = connection.armCancel()
-        let watched = watch.arm(connection, token: token, after: deadline)
-        defer { watch.disarm(watched) }
-        return try await threads.runIfActive {
-            defer { connection.disarmCancel() }
-            return try body(connection)
+        return try await watched(connection, deadline: deadline) {
+            try await threads.runIfActive { try body(connection) }
         }
     }
 
@@ -120,14 +113,20 @@ public final class PQPool: Sendable {
     ) async throws -> T {
         let connection = try await checkout()
         defer { release(connection) }
-        guard let deadline else { return try await body(connection) }
+        return try await watched(connection, deadline: deadline) { try await body(connection) }
+    }
+
+    /// Runs `use` of `connection` with its statements cancelled once `deadline` passes (the
+    /// watch's sweep), and disarmed after, so a late sweep cannot cancel a later statement.
+    private func watched<T>(_ connection: PQConnection, deadline: Duration?, _ use: () async throws -> T) async throws -> T {
+        guard let deadline else { return try await use() }
         let token = connection.armCancel()
-        let watched = watch.arm(connection, token: token, after: deadline)
+        let entry = watch.arm(connection, token: token, after: deadline)
         defer {
-            watch.disarm(watched)
+            watch.disarm(entry)
             connection.disarmCancel()
         }
-        return try await body(connection)
+        return try await use()
     }
 
     /// Closes idle connections and refuses new checkouts; connections in use close on return.
