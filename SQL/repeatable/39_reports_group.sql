@@ -126,7 +126,9 @@ begin
                        cross join lateral unnest(array[v.id] || array(select s.tenant_id from crm.customer_share s
                                                                         where s.shared_with = v.id and s.revoked_at is null
                                                                           and s.customer_id is null)) u(id));
-    return query
+    -- Planned at every call with the values ($1 the units seen whole, $2 the first month, $3 the
+    -- year): a plan kept for the session would be made for one viewer's units and used for another's.
+    return query execute $q$
     with viewer as materialized (
         select v.id, v.slug,
                array(select s.tenant_id from crm.customer_share s
@@ -136,19 +138,20 @@ begin
         select distinct s.shared_with, s.tenant_id, s.customer_id from crm.customer_share s
          where s.shared_with in (select v.id from viewer v) and s.revoked_at is null and s.customer_id is not null),
     -- Every customer each viewer sees: its own, those of each unit sharing all, those shared one by
-    -- one (by a unit not also sharing all). Customer ids are never below 2^48 (crm.opaque_id), so
-    -- the page statement's `id > coalesce(p_after, 0)` holds for all of them.
+    -- one (by a unit not also sharing all), ids above 0 as the page statement's (crm.opaque_id
+    -- gives none below 2^48). Not in id order: the view promises none, and sorting a million rows
+    -- cost about 0.4 s; a page is in order.
     seen as (
         select v.id as viewer_id, v.slug as viewer, c.tenant_id, c.id, c.name
           from viewer v
           cross join lateral unnest(array[v.id] || v.all_of) u(id)
           join crm.customer c on c.tenant_id = u.id
-         where c.merged_into is null
+         where c.merged_into is null and c.id > 0
         union all
         select v.id, v.slug, c.tenant_id, c.id, c.name
           from one_by_one o join viewer v on v.id = o.shared_with
           join crm.customer c on c.tenant_id = o.tenant_id and c.id = o.customer_id
-         where not o.tenant_id = any (v.all_of) and c.merged_into is null),
+         where not o.tenant_id = any (v.all_of) and c.merged_into is null and c.id > 0),
     -- The same guest, only for viewers that see another unit's customers (a unit that shares with
     -- nobody, the common case, matches nothing). Every customer a viewer sees is in `seen`, and
     -- "x has a phone or email of y" is symmetric (the contact index holds exactly the customers'
@@ -204,11 +207,11 @@ begin
         select x.tenant_id, x.customer_id, u.slug,
                coalesce(s.margin, 0) as margin, coalesce(s.revenue, 0) as revenue,
                (select t.tier from crm.customer_tier_snapshot t
-                 where t.tenant_id = x.tenant_id and t.customer_id = x.customer_id and t.year = v_year) as tier
+                 where t.tenant_id = x.tenant_id and t.customer_id = x.customer_id and t.year = $3) as tier
           from (select distinct m.tenant_id, m.customer_id from member m) x
           join crm.tenant_directory() u on u.id = x.tenant_id
           cross join lateral (select sum(s.revenue - s.cost) as margin, sum(s.revenue) as revenue from crm.customer_month_summary s
-                               where s.tenant_id = x.tenant_id and s.customer_id = x.customer_id and s.month >= v_from) s),
+                               where s.tenant_id = x.tenant_id and s.customer_id = x.customer_id and s.month >= $2) s),
     -- (Each unit's tier is its best: jsonb keeps the last of a repeated key, so worst first.)
     grp as materialized (
         select m.viewer_id, m.of_tenant, m.of_id, array_agg(distinct y.slug order by y.slug) as units, count(*)::int as customers,
@@ -223,23 +226,23 @@ begin
     -- Every customer's own figures: the 12 months of the units seen whole in one grouped read (a
     -- customer without a sale has no row: 0), and those of customers shared one by one by key.
     single as materialized (
-        select distinct o.tenant_id, o.customer_id from one_by_one o where not o.tenant_id = any (v_whole)),
+        select distinct o.tenant_id, o.customer_id from one_by_one o where not o.tenant_id = any ($1)),
     months as (
         select s.tenant_id, s.customer_id, sum(s.revenue - s.cost) as margin, sum(s.revenue) as revenue
           from crm.customer_month_summary s
-         where s.tenant_id = any (v_whole) and s.month >= v_from
+         where s.tenant_id = any ($1) and s.month >= $2
          group by 1, 2
         union all
         select o.tenant_id, o.customer_id, x.margin, x.revenue
           from single o
           cross join lateral (select sum(s.revenue - s.cost) as margin, sum(s.revenue) as revenue from crm.customer_month_summary s
-                               where s.tenant_id = o.tenant_id and s.customer_id = o.customer_id and s.month >= v_from) x),
+                               where s.tenant_id = o.tenant_id and s.customer_id = o.customer_id and s.month >= $2) x),
     tiers as (
         select t.tenant_id, t.customer_id, t.tier from crm.customer_tier_snapshot t
-         where t.tenant_id = any (v_whole) and t.year = v_year
+         where t.tenant_id = any ($1) and t.year = $3
         union all
         select t.tenant_id, t.customer_id, t.tier
-          from single o join crm.customer_tier_snapshot t on t.tenant_id = o.tenant_id and t.customer_id = o.customer_id and t.year = v_year)
+          from single o join crm.customer_tier_snapshot t on t.tenant_id = o.tenant_id and t.customer_id = o.customer_id and t.year = $3)
     -- A customer without a match is a guest of one record: its own figures are the group's, its
     -- share of them 1.0000 when not 0 (round(x / x, 4), the page statement's expression over one
     -- row), its tiers {"unit": "tier"} (prebuilt per unit for the tiers A-D: jsonb_build_object a
@@ -259,7 +262,8 @@ begin
       join unit u on u.id = p.tenant_id
       left join months m on m.tenant_id = p.tenant_id and m.customer_id = p.id
       left join tiers t on t.tenant_id = p.tenant_id and t.customer_id = p.id
-      left join grp g on g.viewer_id = p.viewer_id and g.of_tenant = p.tenant_id and g.of_id = p.id;
+      left join grp g on g.viewer_id = p.viewer_id and g.of_tenant = p.tenant_id and g.of_id = p.id
+    $q$ using v_whole, v_from, v_year;
 end $$;
 
 comment on function report.group_customer_value(bigint, int) is
