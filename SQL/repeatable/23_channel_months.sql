@@ -83,6 +83,8 @@ begin
      using old o
      where c.tenant_id = p_tenant and c.customer_id = o.customer_id and c.month = o.month and c.channel = o.channel
        and not exists (select from fresh f where f.customer_id = o.customer_id and f.month = o.month and f.channel = o.channel);
+    -- The customers' contacts per channel in the customer value summary (0060) likewise.
+    perform crm.customer_value_channels(p_tenant, p_customers);
 end $$;
 
 -- Contacts added by one statement (interactions.log, an import). A contact can be the last before
@@ -121,6 +123,26 @@ begin
             select k.tenant_id, a.month, a.channel, sum(a.contacts), sum(a.cost), count(*) filter (where t.contacts = a.contacts)
               from kept t join added a on a.customer_id = t.customer_id and a.month = t.month and a.channel = t.channel
              group by a.month, a.channel
+            returning 1),
+        -- The customers' contacts per channel and preferred channels (the customer value summary,
+        -- 0060, 41_customer_value_summary.sql), added in place in the same statement.
+        valued as (
+            insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
+            select k.tenant_id, x.customer_id, x.counts, x.preferred
+              from (select a.customer_id, jsonb_object_agg(a.channel, a.contacts) as counts,
+                           (array_agg(a.channel order by a.contacts desc, a.channel))[1:3] as preferred
+                      from (select a.customer_id, a.channel, sum(a.contacts)::int as contacts from added a group by 1, 2) a
+                     group by 1) x
+             where not (select l.found from later l)
+            on conflict (tenant_id, customer_id) do update
+               -- (crm.preferred_channels' rule, written out: a SQL function would be planned at every call)
+               set (channel_contacts, preferred_channels) =
+                   (select jsonb_object_agg(e.key, e.n), (array_agg(e.key order by e.n desc, e.key) filter (where e.n > 0))[1:3]
+                      from (select z.key, sum(z.n)::int as n
+                              from (select y.key, y.value::int as n from jsonb_each_text(v.channel_contacts) y
+                                    union all
+                                    select y.key, y.value::int from jsonb_each_text(excluded.channel_contacts) y) z
+                             group by z.key) e)
             returning 1)
         select l.found into v_later from later l;
         if v_later then
