@@ -4,15 +4,18 @@
 -- monthly rollup for the 12-month margin).
 --   crm.customer_value_summary: one row per customer with what the report cannot read from the
 --     customer's own row:
---     * kept exact by the writes (SQL/repeatable/41_customer_value_summary.sql): the sum and number
---       of its survey scores (statement triggers on crm.survey_response), its contacts per channel
---       and the three channels of most contacts (the contacts trigger and crm.refresh_channel_months,
---       SQL/repeatable/23_channel_months.sql), and its tier of tier_year as crm.customer_tier_snapshot
---       holds it (statement triggers on the snapshot);
+--     * kept exact by the writes (SQL/repeatable/38_customer_value_summary.sql): the sum and number
+--       of its survey scores (statement triggers on crm.survey_response) and its tier of tier_year
+--       as crm.customer_tier_snapshot holds it (statement triggers on the snapshot);
+--     * its contacts per channel and the three channels of most contacts, as of the last fold:
+--       contacts logged since are delta rows (below) that the report adds;
 --     * refreshed by the scheduled job (crm.refresh_customer_value, from crm.compact_sales_rollups):
 --       the revenue and gross margin of the 12 months from months_from on; the report reads them while
 --       months_from is the window's first month, and reads the rollup otherwise (a customer the job
 --       has not seen yet, or the first hour of a month).
+--   crm.customer_channel_delta: the contacts per customer and channel that each statement adding
+--     contacts adds (the contacts trigger, SQL/repeatable/23_channel_months.sql: an append, no
+--     random row to rewrite on interactions.log), folded into the summary by the scheduled job.
 --   crm.customer_value_refresh: per unit, when the job last refreshed those figures (the report's
 --     figures_as_of).
 set local role crm_owner;
@@ -38,6 +41,20 @@ comment on column crm.customer_value_summary.preferred_channels is 'The (up to) 
 comment on column crm.customer_value_summary.tier_year is 'The year whose tier (crm.customer_tier_snapshot) tier holds (null: none read yet).';
 comment on column crm.customer_value_summary.months_from is 'The first month of the 12 months revenue_12m and gross_margin_12m sum (null: not computed yet).';
 
+-- (no index but the key: appended by every contact, read whole by the report and by the fold,
+-- which empties it)
+create sequence crm.customer_channel_delta_id_seq as bigint minvalue 1 maxvalue 281474976710655;
+create table crm.customer_channel_delta (
+    tenant_id   uuid   not null,
+    id          bigint not null default crm.opaque_id(nextval('crm.customer_channel_delta_id_seq')),
+    customer_id bigint not null,
+    channel     text   not null,
+    contacts    int    not null,
+    primary key (tenant_id, id)
+);
+alter sequence crm.customer_channel_delta_id_seq owned by crm.customer_channel_delta.id;
+comment on table crm.customer_channel_delta is 'Contacts per customer and channel added since the last fold into crm.customer_value_summary.channel_contacts (delta rows: sum them); appended by the contacts trigger, folded by crm.refresh_customer_value, read by report.customer_value.';
+
 create table crm.customer_value_refresh (
     tenant_id    uuid        not null primary key references crm.tenant (id),
     months_from  date        not null,
@@ -47,11 +64,21 @@ create table crm.customer_value_refresh (
 comment on table crm.customer_value_refresh is 'Per unit, the last refresh of crm.customer_value_summary''s 12-month figures by crm.refresh_customer_value: the window''s first month, the tier year and when.';
 
 grant select, insert, update on crm.customer_value_summary, crm.customer_value_refresh to crm_unit;
-grant select on crm.customer_value_summary, crm.customer_value_refresh to crm_reporter;
+grant select, insert, delete on crm.customer_channel_delta to crm_unit;
+grant usage on sequence crm.customer_channel_delta_id_seq to crm_unit;
+grant select on crm.customer_value_summary, crm.customer_channel_delta, crm.customer_value_refresh to crm_reporter;
 select crm.add_unit_policies('crm.customer_value_summary', 'customer value summary', true);
+select crm.add_unit_policies('crm.customer_channel_delta', 'channel deltas');
+create policy "unit users fold their own channel deltas" on crm.customer_channel_delta for delete to crm_unit
+    using (tenant_id = (select crm.current_tenant()));
 select crm.add_unit_policies('crm.customer_value_refresh', 'customer value refresh', true);
 -- A unit reads the figures of customers shared with it, as it reads their rollups (0049).
 create policy "unit users see the customer value of customers shared with them" on crm.customer_value_summary
+    for select to crm_unit, crm_viewer
+    using ((tenant_id = any (array(select s.tenant_id from crm.shares_received s where s.customer_id is null)))
+           or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.shares_received s
+                                            where s.customer_id is not null));
+create policy "unit users see the channel deltas of customers shared with them" on crm.customer_channel_delta
     for select to crm_unit, crm_viewer
     using ((tenant_id = any (array(select s.tenant_id from crm.shares_received s where s.customer_id is null)))
            or (tenant_id, customer_id) in (select s.tenant_id, s.customer_id from crm.shares_received s
@@ -61,7 +88,7 @@ create policy "unit users see the customer value refresh of units sharing with t
     using (tenant_id in (select s.tenant_id from crm.shares_received s));
 
 -- Existing customers, with the force lifted for this transaction (no policy is crm_owner's). The
--- rules are those of SQL/repeatable/41_customer_value_summary.sql (applied after the migrations),
+-- rules are those of SQL/repeatable/38_customer_value_summary.sql (applied after the migrations),
 -- spelled out here once for the fill.
 alter table crm.customer no force row level security;
 alter table crm.survey_response no force row level security;

@@ -100,7 +100,9 @@ declare
     k record;
     v_later boolean;
 begin
-    for k in select n.tenant_id, array_agg(distinct n.customer_id) as customers, min(n.occurred_at) as first_at
+    -- (the customers as logged, a customer twice in a statement of several contacts: every use
+    -- below takes them as a set, and no sort is paid for the one contact of interactions.log)
+    for k in select n.tenant_id, array_agg(n.customer_id) as customers, min(n.occurred_at) as first_at
                from new_rows n group by n.tenant_id loop
         perform crm.lock_customer_rfm(k.tenant_id, k.customers);
         with later as materialized (
@@ -124,26 +126,13 @@ begin
               from kept t join added a on a.customer_id = t.customer_id and a.month = t.month and a.channel = t.channel
              group by a.month, a.channel
             returning 1),
-        -- The customers' contacts per channel and preferred channels (the customer value summary,
-        -- 0060, 41_customer_value_summary.sql), added in place in the same statement.
+        -- The customers' contacts per channel for the customer value summary (0060,
+        -- 38_customer_value_summary.sql): appended as delta rows, folded by the scheduled job (a
+        -- summary row rewritten here would cost a random page, and its WAL, on every contact).
         valued as (
-            insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
-            select k.tenant_id, x.customer_id, x.counts, x.preferred
-              from (select a.customer_id, jsonb_object_agg(a.channel, a.contacts) as counts,
-                           (array_agg(a.channel order by a.contacts desc, a.channel))[1:3] as preferred
-                      from (select a.customer_id, a.channel, sum(a.contacts)::int as contacts from added a group by 1, 2) a
-                     group by 1) x
-             where not (select l.found from later l)
-            on conflict (tenant_id, customer_id) do update
-               -- (crm.preferred_channels' rule, written out: a SQL function would be planned at every call)
-               set (channel_contacts, preferred_channels) =
-                   (select jsonb_object_agg(e.key, e.n), (array_agg(e.key order by e.n desc, e.key) filter (where e.n > 0))[1:3]
-                      from (select z.key, sum(z.n)::int as n
-                              from (select y.key, y.value::int as n from jsonb_each_text(v.channel_contacts) y
-                                    union all
-                                    select y.key, y.value::int from jsonb_each_text(excluded.channel_contacts) y) z
-                             group by z.key) e)
-            returning 1)
+            insert into crm.customer_channel_delta (tenant_id, customer_id, channel, contacts)
+            select k.tenant_id, a.customer_id, a.channel, a.contacts from added a
+             where not (select l.found from later l))
         select l.found into v_later from later l;
         if v_later then
             perform crm.refresh_channel_months(k.tenant_id, k.customers, date_trunc('month', k.first_at at time zone 'UTC')::date);

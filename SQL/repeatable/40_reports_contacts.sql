@@ -123,8 +123,9 @@ comment on column report.data_capture.phase_1_rate is 'Share with name and email
 comment on column report.data_capture.phase_2_rate is 'Share with postal address and phone as well.';
 comment on column report.data_capture.phase_3_rate is 'Share with purchase preferences as well.';
 
--- From the customer value summary (0060, 41_customer_value_summary.sql), joined by its key: the
--- survey mean, the preferred channels and this year's tier kept by the writes; the 12-month
+-- From the customer value summary (0060, 38_customer_value_summary.sql), joined by its key: the
+-- survey mean and this year's tier kept by the writes; the preferred channels from the kept
+-- contact counts and the contacts logged since the job last folded them; the 12-month
 -- revenue and margin as the scheduled job last computed them (figures_as_of), or from the monthly
 -- rollup for a customer whose row is not of the current window (the job has not seen it yet: a new
 -- customer, the first hour of a month). The consented channels from the customer's row, once per
@@ -155,13 +156,18 @@ select t.slug as tenant,
        case when rk.customer_id is not null then report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days)
             else ro.monetary_value end as monetary_value,
        case when v.score_count > 0 then round(v.score_sum::numeric / v.score_count, 2) end as average_score,
-       v.preferred_channels,
+       case when d.customer_id is null then v.preferred_channels
+            else (crm.add_channel_contacts(v.channel_contacts, v.preferred_channels, d.channels, d.contacts)).preferred end
+           as preferred_channels,
        cc.consented_channels,
        case when v.months_from = (select date_trunc('month', now() - interval '11 months')::date) then u.refreshed_at end as figures_as_of
   from crm.customer c
   join crm.tenant t on t.id = c.tenant_id
   left join crm.customer_value_summary v on v.tenant_id = c.tenant_id and v.customer_id = c.id
   left join crm.customer_value_refresh u on u.tenant_id = t.id
+  -- (the contacts logged since the last fold: a few customers' rows)
+  left join (select x.tenant_id, x.customer_id, array_agg(x.channel) as channels, array_agg(x.contacts) as contacts
+               from crm.customer_channel_delta x group by 1, 2) d on d.tenant_id = c.tenant_id and d.customer_id = c.id
   -- report.rfm(current_date, 'day') in its two parts (a customer is in one of them at most): the
   -- kept part (report.rfm_kept's figures) joins the summary by its key, so a page of customers
   -- reads only their rows and a count reads none.

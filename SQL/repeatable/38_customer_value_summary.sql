@@ -2,11 +2,12 @@
 -- customer's own row and its RFM summary.
 --   * Survey scores: a sum and a count, changed by every statement that adds, moves (merges) or
 --     removes answers (the statement triggers below): the mean is exact.
---   * Contacts per channel and the three preferred channels: added in place by the contacts
---     trigger (crm.interaction_channel_months, 23_channel_months.sql, in its one statement), and
---     recomputed from the contacts by crm.customer_value_channels for the customers whose channel
---     months crm.refresh_channel_months recomputes (merges, contacts before a later sale).
---     Contacts are not deleted and their channel does not change.
+--   * Contacts per channel and the three preferred channels: the contacts trigger
+--     (crm.interaction_channel_months, 23_channel_months.sql) appends what each statement adds as
+--     delta rows (crm.customer_channel_delta), which the report adds to the summary's counts and
+--     the scheduled job folds into them (crm.refresh_customer_value); crm.customer_value_channels
+--     recomputes the customers whose channel months crm.refresh_channel_months recomputes (merges,
+--     contacts before a later sale). Contacts are not deleted and their channel does not change.
 --   * The tier of the current year: what crm.customer_tier_snapshot holds, copied by the snapshot's
 --     statement triggers (its writers: the scheduled refresh, reports.refresh_tiers, merges).
 --   * The revenue and gross margin of the last 12 months move with every sale and with the
@@ -14,6 +15,8 @@
 --     crm.compact_sales_rollups), not by the order path (orders.create pays nothing for them).
 --     The report says when (figures_as_of) and reads the rollup instead while a row's window is not
 --     the current one.
+-- The channel counts' writers take the customers' lock (crm.lock_customer_rfm, as the channel
+-- months' do): the contacts trigger, crm.refresh_channel_months and the fold.
 set local role crm_owner;
 
 -- The preferred channels of a set of contact counts ({"channel": count}): the three of most
@@ -23,14 +26,51 @@ create or replace function crm.preferred_channels(p_counts jsonb) returns text[]
     return (select (array_agg(e.key order by e.value::int desc, e.key))[1:3] from jsonb_each_text(p_counts) e
              where e.value::int > 0);
 
+-- A customer's contact counts and preferred channels after contacts are added (p_channels[i]
+-- gaining p_contacts[i]): the counts summed, and the preferred channels re-ranked among the old
+-- three and the channels added to (no other channel's count changed, so none other can pass the
+-- old third). Plain expressions, no query: the contacts trigger calls it for every contact logged.
+create or replace function crm.add_channel_contacts(p_counts jsonb, p_preferred text[], p_channels text[], p_contacts int[],
+                                                    out counts jsonb, out preferred text[])
+    language plpgsql immutable parallel safe as $$
+declare
+    i int;
+    j int;
+    x text;
+    candidates text[] := coalesce(p_preferred, '{}');
+begin
+    counts := coalesce(p_counts, '{}');
+    for i in 1 .. coalesce(cardinality(p_channels), 0) loop
+        counts := counts || jsonb_build_object(p_channels[i], coalesce((counts ->> p_channels[i])::int, 0) + p_contacts[i]);
+        if not p_channels[i] = any (candidates) then
+            candidates := candidates || p_channels[i];
+        end if;
+    end loop;
+    -- (insertion sort: most contacts first, then by name; channels without contacts are left out)
+    preferred := '{}';
+    foreach x in array candidates loop
+        continue when coalesce((counts ->> x)::int, 0) <= 0;
+        j := cardinality(preferred) + 1;
+        while j > 1 and ((counts ->> preferred[j - 1])::int < (counts ->> x)::int
+                         or ((counts ->> preferred[j - 1])::int = (counts ->> x)::int and preferred[j - 1] > x)) loop
+            j := j - 1;
+        end loop;
+        preferred := preferred[1:j - 1] || x || preferred[j:];
+    end loop;
+    preferred := case when cardinality(preferred) > 0 then preferred[1:3] end;
+end $$;
+
 -- Recomputes the contacts per channel and the preferred channels of some customers of a unit from
--- their contacts (after a merge moved contacts, or crm.refresh_channel_months recomputed them).
+-- their contacts, and drops their delta rows (after a merge moved contacts, or
+-- crm.refresh_channel_months recomputed them). The caller holds the customers' lock.
 create or replace function crm.customer_value_channels(p_tenant uuid, p_customers bigint[]) returns void
     language plpgsql as $$
 begin
+    -- (the deltas first, then the summary: the fold's order)
+    delete from crm.customer_channel_delta d where d.tenant_id = p_tenant and d.customer_id = any (p_customers);
     insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
     select p_tenant, k.id, coalesce(n.counts, '{}'), crm.preferred_channels(n.counts)
-      from unnest(p_customers) k(id)
+      from (select distinct u.id from unnest(p_customers) u(id)) k
       left join lateral (select jsonb_object_agg(x.channel, x.contacts) as counts
                            from (select i.channel, count(*)::int as contacts from crm.interaction i
                                   where i.tenant_id = p_tenant and i.customer_id = k.id group by 1) x) n on true
@@ -110,7 +150,7 @@ create or replace trigger tier_value_update after update on crm.customer_tier_sn
 create or replace trigger tier_value_delete after delete on crm.customer_tier_snapshot
     referencing old table as old_tiers for each statement execute function crm.tier_value_statement();
 
--- The scheduled refresh of the caller's unit: every customer's revenue and gross margin of the
+-- The scheduled refresh of the caller's unit: the channel deltas folded; every customer's revenue and gross margin of the
 -- 12 months from this month's 11 months ago on (the monthly rollup), and its tier of this year
 -- (the snapshot, to set tier_year on customers the triggers never saw). Only rows whose figures or
 -- window changed are written (the first refresh of a month rewrites every customer with a sale in
@@ -121,8 +161,27 @@ declare
     v_tenant uuid := crm.current_tenant();
     v_from date := date_trunc('month', now() - interval '11 months')::date;
     v_year int := extract(year from now())::int;
+    v_customers bigint[];
     n int;
 begin
+    -- The channel deltas folded into the counts, for the customers whose lock is taken first (the
+    -- rows of others, added meanwhile, wait for the next fold).
+    select array_agg(distinct d.customer_id) into v_customers from crm.customer_channel_delta d where d.tenant_id = v_tenant;
+    if v_customers is not null then
+        perform crm.lock_customer_rfm(v_tenant, v_customers);
+        with gone as (
+            delete from crm.customer_channel_delta d where d.tenant_id = v_tenant and d.customer_id = any (v_customers)
+            returning d.customer_id, d.channel, d.contacts),
+        added as (
+            select g.customer_id, array_agg(g.channel) as channels, array_agg(g.contacts) as contacts from gone g group by 1)
+        insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
+        select v_tenant, a.customer_id, r.counts, r.preferred
+          from added a
+          left join crm.customer_value_summary o on o.tenant_id = v_tenant and o.customer_id = a.customer_id
+         cross join lateral crm.add_channel_contacts(o.channel_contacts, o.preferred_channels, a.channels, a.contacts) r
+        on conflict (tenant_id, customer_id) do update
+           set channel_contacts = excluded.channel_contacts, preferred_channels = excluded.preferred_channels;
+    end if;
     with fresh as materialized (
         select c.id as customer_id, coalesce(m.revenue, 0) as revenue, coalesce(m.gross_margin, 0) as gross_margin, ts.tier
           from crm.customer c
@@ -152,12 +211,13 @@ begin
                                           refreshed_at = excluded.refreshed_at;
     return n;
 end $$;
-comment on function crm.refresh_customer_value() is 'Refreshes the caller''s unit''s 12-month revenue and gross margin (and this year''s tier) in crm.customer_value_summary (the scheduled job, through crm.compact_sales_rollups); returns the rows written.';
+comment on function crm.refresh_customer_value() is 'Folds the caller''s unit''s channel deltas into crm.customer_value_summary and refreshes its 12-month revenue and gross margin (and this year''s tier) there (the scheduled job, through crm.compact_sales_rollups); returns the rows whose 12-month figures or tier were written.';
 
 -- Rebuilds a unit's summary from its answers, contacts, tier snapshot and monthly rollup (after a
 -- seed, which writes with the triggers off; crm.rebuild_sales_rollups calls it). Superuser only:
 -- it reads and rewrites the unit's rows whatever the policies. The rules above, in one pass.
 create or replace function crm.rebuild_customer_value(p_tenant uuid) returns void language sql as $$
+    delete from crm.customer_channel_delta where tenant_id = p_tenant;
     delete from crm.customer_value_summary where tenant_id = p_tenant;
     insert into crm.customer_value_summary (tenant_id, customer_id, score_sum, score_count, channel_contacts, preferred_channels,
                                             tier_year, tier, months_from, revenue_12m, gross_margin_12m)
@@ -184,7 +244,9 @@ create or replace function crm.rebuild_customer_value(p_tenant uuid) returns voi
                                           refreshed_at = excluded.refreshed_at;
 $$;
 
-revoke execute on function crm.preferred_channels(jsonb), crm.customer_value_channels(uuid, bigint[]),
+revoke execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.customer_value_channels(uuid, bigint[]),
     crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() from public;
-grant execute on function crm.preferred_channels(jsonb), crm.customer_value_channels(uuid, bigint[]),
+-- (the report computes the preferred channels of customers with deltas: its readers call it)
+grant execute on function crm.add_channel_contacts(jsonb, text[], text[], int[]) to crm_viewer, crm_reporter;
+grant execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.customer_value_channels(uuid, bigint[]),
     crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() to crm_unit;
