@@ -156,9 +156,11 @@ select t.slug as tenant,
        case when rk.customer_id is not null then report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days)
             else ro.monetary_value end as monetary_value,
        case when v.score_count > 0 then round(v.score_sum::numeric / v.score_count, 2) end as average_score,
+       -- (the counts read by key for those customers only: the join carries no counts)
        case when d.customer_id is null then v.preferred_channels
-            else (crm.add_channel_contacts(v.channel_contacts, v.preferred_channels, d.channels, d.contacts)).preferred end
-           as preferred_channels,
+            else (crm.add_channel_contacts((select w.channel_contacts from crm.customer_value_summary w
+                                             where w.tenant_id = c.tenant_id and w.customer_id = c.id),
+                                           v.preferred_channels, d.channels, d.contacts)).preferred end as preferred_channels,
        cc.consented_channels,
        case when v.months_from = (select date_trunc('month', now() - interval '11 months')::date) then u.refreshed_at end as figures_as_of
   from crm.customer c
