@@ -83,8 +83,6 @@ begin
      using old o
      where c.tenant_id = p_tenant and c.customer_id = o.customer_id and c.month = o.month and c.channel = o.channel
        and not exists (select from fresh f where f.customer_id = o.customer_id and f.month = o.month and f.channel = o.channel);
-    -- The customers' contacts per channel in the customer value summary (0060) likewise.
-    perform crm.customer_value_channels(p_tenant, p_customers);
 end $$;
 
 -- Contacts added by one statement (interactions.log, an import). A contact can be the last before
@@ -127,12 +125,12 @@ begin
              group by a.month, a.channel
             returning 1),
         -- The customers' contacts per channel for the customer value summary (0060,
-        -- 38_customer_value_summary.sql): appended as delta rows, folded by the scheduled job (a
-        -- summary row rewritten here would cost a random page, and its WAL, on every contact).
+        -- 38_customer_value_summary.sql), whatever their attribution: appended as delta rows,
+        -- folded by the scheduled job (a summary row rewritten here would cost a random page, and
+        -- its WAL, on every contact).
         valued as (
             insert into crm.customer_channel_delta (tenant_id, customer_id, channel, contacts)
-            select k.tenant_id, a.customer_id, a.channel, a.contacts from added a
-             where not (select l.found from later l))
+            select k.tenant_id, a.customer_id, a.channel, a.contacts from added a)
         select l.found into v_later from later l;
         if v_later then
             perform crm.refresh_channel_months(k.tenant_id, k.customers, date_trunc('month', k.first_at at time zone 'UTC')::date);

@@ -4,10 +4,9 @@
 --     removes answers (the statement triggers below): the mean is exact.
 --   * Contacts per channel and the three preferred channels: the contacts trigger
 --     (crm.interaction_channel_months, 23_channel_months.sql) appends what each statement adds as
---     delta rows (crm.customer_channel_delta), which the report adds to the summary's counts and
---     the scheduled job folds into them (crm.refresh_customer_value); crm.customer_value_channels
---     recomputes the customers whose channel months crm.refresh_channel_months recomputes (merges,
---     contacts before a later sale). Contacts are not deleted and their channel does not change.
+--     delta rows (crm.customer_channel_delta), and so does the update trigger below for contacts a
+--     merge moves; the report adds them to the summary's counts and the scheduled job folds them
+--     into them (crm.refresh_customer_value). Contacts are not deleted.
 --   * The tier of the current year: what crm.customer_tier_snapshot holds, copied by the snapshot's
 --     statement triggers (its writers: the scheduled refresh, reports.refresh_tiers, merges).
 --   * The revenue and gross margin of the last 12 months move with every sale and with the
@@ -15,8 +14,9 @@
 --     crm.compact_sales_rollups), not by the order path (orders.create pays nothing for them).
 --     The report says when (figures_as_of) and reads the rollup instead while a row's window is not
 --     the current one.
--- The channel counts' writers take the customers' lock (crm.lock_customer_rfm, as the channel
--- months' do): the contacts trigger, crm.refresh_channel_months and the fold.
+-- The counts change by delta rows only (contacts added, contacts moved), committed with the
+-- contacts; the fold alone rewrites the counts, adding what it removes to each row's latest
+-- version, so it takes no lock and waits for no writer.
 set local role crm_owner;
 
 -- The preferred channels of a set of contact counts ({"channel": count}): the three of most
@@ -26,10 +26,11 @@ create or replace function crm.preferred_channels(p_counts jsonb) returns text[]
     return (select (array_agg(e.key order by e.value::int desc, e.key))[1:3] from jsonb_each_text(p_counts) e
              where e.value::int > 0);
 
--- A customer's contact counts and preferred channels after contacts are added (p_channels[i]
--- gaining p_contacts[i]): the counts summed, and the preferred channels re-ranked among the old
--- three and the channels added to (no other channel's count changed, so none other can pass the
--- old third). Plain expressions, no query: the contacts trigger calls it for every contact logged.
+-- A customer's contact counts and preferred channels after its deltas (p_channels[i] gaining
+-- p_contacts[i]): the counts summed, and the preferred channels re-ranked among the old three and
+-- the channels added to (no other channel's count changed, so none other can pass the old third;
+-- after a fall, a merge's, among all). Plain expressions but for that: the fold calls it for every
+-- customer with deltas, and the report for every customer whose deltas are not folded yet.
 create or replace function crm.add_channel_contacts(p_counts jsonb, p_preferred text[], p_channels text[], p_contacts int[],
                                                     out counts jsonb, out preferred text[])
     language plpgsql immutable parallel safe as $$
@@ -38,14 +39,22 @@ declare
     j int;
     x text;
     candidates text[] := coalesce(p_preferred, '{}');
+    fell boolean := false;
 begin
     counts := coalesce(p_counts, '{}');
     for i in 1 .. coalesce(cardinality(p_channels), 0) loop
         counts := counts || jsonb_build_object(p_channels[i], coalesce((counts ->> p_channels[i])::int, 0) + p_contacts[i]);
+        if (counts ->> p_channels[i])::int = 0 then
+            counts := counts - p_channels[i];   -- (a channel a merge emptied)
+        end if;
         if not p_channels[i] = any (candidates) then
             candidates := candidates || p_channels[i];
         end if;
+        fell := fell or p_contacts[i] < 0;
     end loop;
+    if fell then
+        candidates := array(select jsonb_object_keys(counts));
+    end if;
     -- (insertion sort: most contacts first, then by name; channels without contacts are left out)
     preferred := '{}';
     foreach x in array candidates loop
@@ -60,24 +69,22 @@ begin
     preferred := case when cardinality(preferred) > 0 then preferred[1:3] end;
 end $$;
 
--- Recomputes the contacts per channel and the preferred channels of some customers of a unit from
--- their contacts, and drops their delta rows (after a merge moved contacts, or
--- crm.refresh_channel_months recomputed them). The caller holds the customers' lock.
-create or replace function crm.customer_value_channels(p_tenant uuid, p_customers bigint[]) returns void
-    language plpgsql as $$
+-- Contacts moved to another customer (merges; erasure changes their text only): what each
+-- statement moved, as delta rows (the moved-from customers' counts fall, the others' rise).
+create or replace function crm.interaction_value_update() returns trigger language plpgsql as $$
 begin
-    -- (the deltas first, then the summary: the fold's order)
-    delete from crm.customer_channel_delta d where d.tenant_id = p_tenant and d.customer_id = any (p_customers);
-    insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
-    select p_tenant, k.id, coalesce(n.counts, '{}'), crm.preferred_channels(n.counts)
-      from (select distinct u.id from unnest(p_customers) u(id)) k
-      left join lateral (select jsonb_object_agg(x.channel, x.contacts) as counts
-                           from (select i.channel, count(*)::int as contacts from crm.interaction i
-                                  where i.tenant_id = p_tenant and i.customer_id = k.id group by 1) x) n on true
-    on conflict (tenant_id, customer_id) do update
-       set channel_contacts = excluded.channel_contacts, preferred_channels = excluded.preferred_channels
-     where (v.channel_contacts, v.preferred_channels) is distinct from (excluded.channel_contacts, excluded.preferred_channels);
+    insert into crm.customer_channel_delta (tenant_id, customer_id, channel, contacts)
+    select d.tenant_id, d.customer_id, d.channel, sum(d.n)
+      from (select n.tenant_id, n.customer_id, n.channel, 1 as n from moved_to n
+            union all
+            select o.tenant_id, o.customer_id, o.channel, -1 from moved_from o) d
+     group by 1, 2, 3
+    having sum(d.n) <> 0;
+    return null;
 end $$;
+
+create or replace trigger interaction_value_update after update on crm.interaction
+    referencing old table as moved_from new table as moved_to for each statement execute function crm.interaction_value_update();
 
 -- Survey answers added, moved (merges: another customer) or removed: each statement adds what it
 -- changed per customer to the score sums and counts.
@@ -161,27 +168,27 @@ declare
     v_tenant uuid := crm.current_tenant();
     v_from date := date_trunc('month', now() - interval '11 months')::date;
     v_year int := extract(year from now())::int;
-    v_customers bigint[];
     n int;
 begin
-    -- The channel deltas folded into the counts, for the customers whose lock is taken first (the
-    -- rows of others, added meanwhile, wait for the next fold).
-    select array_agg(distinct d.customer_id) into v_customers from crm.customer_channel_delta d where d.tenant_id = v_tenant;
-    if v_customers is not null then
-        perform crm.lock_customer_rfm(v_tenant, v_customers);
-        with gone as (
-            delete from crm.customer_channel_delta d where d.tenant_id = v_tenant and d.customer_id = any (v_customers)
-            returning d.customer_id, d.channel, d.contacts),
-        added as (
-            select g.customer_id, array_agg(g.channel) as channels, array_agg(g.contacts) as contacts from gone g group by 1)
-        insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
-        select v_tenant, a.customer_id, r.counts, r.preferred
-          from added a
-          left join crm.customer_value_summary o on o.tenant_id = v_tenant and o.customer_id = a.customer_id
-         cross join lateral crm.add_channel_contacts(o.channel_contacts, o.preferred_channels, a.channels, a.contacts) r
-        on conflict (tenant_id, customer_id) do update
-           set channel_contacts = excluded.channel_contacts, preferred_channels = excluded.preferred_channels;
-    end if;
+    -- The channel deltas folded into the counts: the rows this statement sees go, and what they
+    -- add is added to each customer's row as it is when the row is written (its latest version,
+    -- should a merge have recomputed it meanwhile), so no lock is taken (the unit's writers go on;
+    -- deltas committed meanwhile wait for the next fold). A customer without a row gets the deltas
+    -- as its counts.
+    with gone as (
+        delete from crm.customer_channel_delta d where d.tenant_id = v_tenant
+        returning d.customer_id, d.channel, d.contacts),
+    added as (
+        select g.customer_id, array_agg(g.channel) as channels, array_agg(g.contacts) as contacts from gone g group by 1)
+    insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
+    select v_tenant, a.customer_id, r.counts, r.preferred
+      from added a cross join lateral crm.add_channel_contacts('{}', null, a.channels, a.contacts) r
+    on conflict (tenant_id, customer_id) do update
+       set (channel_contacts, preferred_channels) =
+           (select r.counts, r.preferred
+              from (select array_agg(e.key) as channels, array_agg(e.value::int) as contacts
+                      from jsonb_each_text(excluded.channel_contacts) e) x
+             cross join lateral crm.add_channel_contacts(v.channel_contacts, v.preferred_channels, x.channels, x.contacts) r);
     with fresh as materialized (
         select c.id as customer_id, coalesce(m.revenue, 0) as revenue, coalesce(m.gross_margin, 0) as gross_margin, ts.tier
           from crm.customer c
@@ -244,9 +251,9 @@ create or replace function crm.rebuild_customer_value(p_tenant uuid) returns voi
                                           refreshed_at = excluded.refreshed_at;
 $$;
 
-revoke execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.customer_value_channels(uuid, bigint[]),
+revoke execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.interaction_value_update(),
     crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() from public;
 -- (the report computes the preferred channels of customers with deltas: its readers call it)
 grant execute on function crm.add_channel_contacts(jsonb, text[], text[], int[]) to crm_viewer, crm_reporter;
-grant execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.customer_value_channels(uuid, bigint[]),
+grant execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.interaction_value_update(),
     crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() to crm_unit;
