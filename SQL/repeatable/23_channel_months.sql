@@ -98,7 +98,9 @@ declare
     k record;
     v_later boolean;
 begin
-    for k in select n.tenant_id, array_agg(distinct n.customer_id) as customers, min(n.occurred_at) as first_at
+    -- (the customers as logged, a customer twice in a statement of several contacts: every use
+    -- below takes them as a set, and no sort is paid for the one contact of interactions.log)
+    for k in select n.tenant_id, array_agg(n.customer_id) as customers, min(n.occurred_at) as first_at
                from new_rows n group by n.tenant_id loop
         perform crm.lock_customer_rfm(k.tenant_id, k.customers);
         with later as materialized (
@@ -121,7 +123,14 @@ begin
             select k.tenant_id, a.month, a.channel, sum(a.contacts), sum(a.cost), count(*) filter (where t.contacts = a.contacts)
               from kept t join added a on a.customer_id = t.customer_id and a.month = t.month and a.channel = t.channel
              group by a.month, a.channel
-            returning 1)
+            returning 1),
+        -- The customers' contacts per channel for the customer value summary (0060,
+        -- 38_customer_value_summary.sql), whatever their attribution: appended as delta rows,
+        -- folded by the scheduled job (a summary row rewritten here would cost a random page, and
+        -- its WAL, on every contact).
+        valued as (
+            insert into crm.customer_channel_delta (tenant_id, customer_id, channel, contacts)
+            select k.tenant_id, a.customer_id, a.channel, a.contacts from added a)
         select l.found into v_later from later l;
         if v_later then
             perform crm.refresh_channel_months(k.tenant_id, k.customers, date_trunc('month', k.first_at at time zone 'UTC')::date);

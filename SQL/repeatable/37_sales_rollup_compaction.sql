@@ -93,6 +93,9 @@ begin
         having sum(g.customers) <> 0
         returning 1)
     select (select count(*) from gone) - (select count(*) from folded) into n;
+    -- The customer value summary's 12-month figures (0060), which move with the calendar: refreshed
+    -- by the same scheduled pass (not counted: nothing is folded).
+    perform crm.refresh_customer_value();
     return total + n;
 end $$;
 

@@ -123,6 +123,14 @@ comment on column report.data_capture.phase_1_rate is 'Share with name and email
 comment on column report.data_capture.phase_2_rate is 'Share with postal address and phone as well.';
 comment on column report.data_capture.phase_3_rate is 'Share with purchase preferences as well.';
 
+-- From the customer value summary (0060, 38_customer_value_summary.sql), joined by its key: the
+-- survey mean and this year's tier kept by the writes; the preferred channels from the kept
+-- contact counts and the contacts logged since the job last folded them; the 12-month
+-- revenue and margin as the scheduled job last computed them (figures_as_of), or from the monthly
+-- rollup for a customer whose row is not of the current window (the job has not seen it yet: a new
+-- customer, the first hour of a month). The consented channels from the customer's row, once per
+-- distinct consent (a lateral subquery the planner memoizes: a few distinct values among 1M). The
+-- current window and year are each computed once (sub-selects: init plans), not once a row.
 create or replace view report.customer_value with (security_invoker = true) as
 select t.slug as tenant,
        c.id as customer_id,
@@ -131,30 +139,44 @@ select t.slug as tenant,
        c.phones,
        c.segment,
        c.lifecycle_stage,
-       coalesce(p.gross_margin, 0) as gross_margin_12m,
-       coalesce(p.revenue, 0) as revenue_12m,
-       -- (report.customer_tier's tier, read from its snapshot by key: no join to the unit per customer)
-       (select r.tier from crm.customer_tier_snapshot r where r.tenant_id = c.tenant_id and r.customer_id = c.id
-         and r.year = extract(year from now())::int) as tier,
+       case when v.months_from = (select date_trunc('month', now() - interval '11 months')::date) then v.gross_margin_12m
+            else coalesce((select sum(s.revenue - s.cost) from crm.customer_month_summary s
+                            where s.tenant_id = c.tenant_id and s.customer_id = c.id
+                              and s.month >= date_trunc('month', now() - interval '11 months')), 0) end as gross_margin_12m,
+       case when v.months_from = (select date_trunc('month', now() - interval '11 months')::date) then v.revenue_12m
+            else coalesce((select sum(s.revenue) from crm.customer_month_summary s
+                            where s.tenant_id = c.tenant_id and s.customer_id = c.id
+                              and s.month >= date_trunc('month', now() - interval '11 months')), 0) end as revenue_12m,
+       -- (report.customer_tier's tier: kept from its snapshot; read from it by key when the row is of another year)
+       case when v.tier_year = (select extract(year from now())::int) then v.tier
+            else (select r.tier from crm.customer_tier_snapshot r where r.tenant_id = c.tenant_id and r.customer_id = c.id
+                   and r.year = extract(year from now())::int) end as tier,
        coalesce(rk.days - 1, ro.frequency) as frequency, coalesce(rk.last_day - rk.first_day, ro.recency) as recency,
        coalesce(current_date - rk.first_day, ro.t) as t,
        case when rk.customer_id is not null then report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days)
             else ro.monetary_value end as monetary_value,
-       (select round(avg(s.score), 2) from crm.survey_response s where s.tenant_id = c.tenant_id and s.customer_id = c.id) as average_score,
-       (select array_agg(ch.channel order by ch.n desc, ch.channel) from
-           (select i.channel, count(*) as n from crm.interaction i where i.tenant_id = c.tenant_id and i.customer_id = c.id
-             group by i.channel order by count(*) desc limit 3) ch) as preferred_channels,
-       array(select k from jsonb_each(c.consent) e(k, v) where v = 'true'::jsonb order by k) as consented_channels
+       case when v.score_count > 0 then round(v.score_sum::numeric / v.score_count, 2) end as average_score,
+       -- (the counts read by key for those customers only: the join carries no counts)
+       case when d.customer_id is null then v.preferred_channels
+            else (crm.add_channel_contacts((select w.channel_contacts from crm.customer_value_summary w
+                                             where w.tenant_id = c.tenant_id and w.customer_id = c.id),
+                                           v.preferred_channels, d.channels, d.contacts)).preferred end as preferred_channels,
+       cc.consented_channels,
+       case when v.months_from = (select date_trunc('month', now() - interval '11 months')::date) then u.refreshed_at end as figures_as_of
   from crm.customer c
   join crm.tenant t on t.id = c.tenant_id
-  left join (select s.tenant_id, s.customer_id, sum(s.revenue) as revenue, sum(s.revenue - s.cost) as gross_margin
-               from crm.customer_month_summary s where s.month >= date_trunc('month', now() - interval '11 months')
-              group by 1, 2) p on p.tenant_id = c.tenant_id and p.customer_id = c.id
+  left join crm.customer_value_summary v on v.tenant_id = c.tenant_id and v.customer_id = c.id
+  left join crm.customer_value_refresh u on u.tenant_id = t.id
+  -- (the contacts logged since the last fold: a few customers' rows)
+  left join (select x.tenant_id, x.customer_id, array_agg(x.channel) as channels, array_agg(x.contacts) as contacts
+               from crm.customer_channel_delta x group by 1, 2) d on d.tenant_id = c.tenant_id and d.customer_id = c.id
   -- report.rfm(current_date, 'day') in its two parts (a customer is in one of them at most): the
   -- kept part (report.rfm_kept's figures) joins the summary by its key, so a page of customers
   -- reads only their rows and a count reads none.
   left join crm.customer_rfm_summary rk on rk.tenant_id = c.tenant_id and rk.customer_id = c.id and rk.last_day <= current_date
   left join report.rfm_from_orders(current_date, 'day') ro on ro.tenant = t.slug and ro.customer_id = c.id
+  left join lateral (select array(select e.k from jsonb_each(c.consent) e(k, x) where e.x = 'true'::jsonb order by e.k) as consented_channels
+                     offset 0) cc on true
  where c.merged_into is null;
 
 comment on view report.customer_value is 'The customer value evaluation report, one row per customer: profit contribution (12 months), tier, RFM, satisfaction, preferred channels and contact details.';
@@ -175,6 +197,7 @@ comment on column report.customer_value.monetary_value is 'RFM monetary value (m
 comment on column report.customer_value.average_score is 'Mean survey score, 0-10.';
 comment on column report.customer_value.preferred_channels is 'The channels of most contacts, most used first.';
 comment on column report.customer_value.consented_channels is 'Channels the customer accepts.';
+comment on column report.customer_value.figures_as_of is 'When the scheduled job computed gross_margin_12m and revenue_12m (crm.refresh_customer_value); null: computed by this read from the monthly rollup.';
 
 grant select on report.channel_effectiveness, report.call_centre_daily, report.satisfaction, report.lifecycle_funnel,
     report.data_capture, report.customer_value to crm_unit, crm_reporter;

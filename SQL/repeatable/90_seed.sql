@@ -177,6 +177,8 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
       from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
      where o.tenant_id = p_tenant and crm.is_sale(o.status)
      group by 1, 2, 3, 4, 5;
+    -- The customer value summary (0060, 38_customer_value_summary.sql): its triggers were off too.
+    select crm.rebuild_customer_value(p_tenant);
 $$;
 
 revoke execute on function crm.seed_catalog(uuid, int, int), crm.seed_customers(uuid, bigint, int),
