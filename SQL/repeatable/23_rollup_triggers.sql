@@ -207,15 +207,16 @@ end $$;
 -- inserted or updated): that one stops at a look at its table, not a full upsert of nothing.
 -- It also keeps the period before on both rollups (previous_gross_margin, 0059; the profit
 -- reports read it instead of joining each rollup to itself): a new yearly row reads the year
--- before as it is inserted (the yearly rollup has no other writer), a new monthly row the month
--- before (its row trigger, crm.customer_month_previous_row), and after the statement the month
--- and the year after each month and year it touched take their margin, where such a row exists
--- and differs (an order of the current month finds none: one query of two index probes). Exact
--- with concurrent writers: every writer of a customer's rollup rows holds the customer's lock
--- (crm.lock_customer_rfm) when they are written (crm.order_lines_rollup takes it in the statement
--- whose upserts run after it, crm.rollup_order first, a merge holds both customers' rows, which an
--- order's foreign key check waits for), and these statements read with a new snapshot: of two
--- writers of adjacent periods, the second sees the first's rows.
+-- before as it is inserted (crm.rollup_year_margin; the yearly rollup has no other writer), a new
+-- monthly row the month before (its row trigger, crm.customer_month_previous_row), and when a
+-- customer whose months the statement wrote has a later row (crm.rollup_later_months: an order of
+-- the current month finds none, one index probe), the month and the year after each month and
+-- year it wrote take their margin, where it differs. Exact with concurrent writers: every writer
+-- of a customer's rollup rows holds the customer's lock (crm.lock_customer_rfm) when they are
+-- written (crm.order_lines_rollup takes it in the statement whose upserts run after it,
+-- crm.rollup_order first; a merge holds both customers' rows, which an order's foreign key check
+-- waits for), and these statements read with a new snapshot: of two writers of adjacent periods,
+-- the second sees the first's rows.
 create or replace function crm.customer_year_rollup_statement() returns trigger language plpgsql as $$
 declare
     v_months boolean;
@@ -274,9 +275,9 @@ begin
         return null;
     end if;
     -- The statement that adds to the yearly rows also looks for a later row of the customers whose
-    -- months it wrote, up to the end of the following year (crm.rollup_later_months; an order of
-    -- the current month finds none: one index probe); only then are the month and the year after
-    -- them brought up to date (below).
+    -- months it wrote, up to the end of the following year; only if there is one are the month and
+    -- the year after them brought up to date (below). (A year inserted by the statement reads the
+    -- year before as it was when the statement began: one also inserted by it is a later row.)
     if tg_op = 'INSERT' then
         -- (a yearly row may be new only here: its first month row is inserted; it reads the year before)
         with years as (
