@@ -8,7 +8,9 @@ set local role crm_owner;
 -- customer has no row for it; 0059, kept by 23_rollup_triggers.sql), with the row's margin, margin
 -- rate and change (generated columns, the formulas this view had): no join of the rollup to
 -- itself (2.7M x 2.7M rows at 1,000,000 customers, spilled to disk), and only the share, which
--- moves with every order of the unit, is computed per row.
+-- moves with every order of the unit, is computed per row: a numeric division, ~0.4 us a row, most
+-- of a read of the whole view. A unit without margin in the month has no share: its margin is
+-- null there (nullif), and no row compares it with 0 again.
 create or replace view report.customer_profit_monthly with (security_invoker = true) as
 select t.slug as tenant,
        s.customer_id,
@@ -17,12 +19,12 @@ select t.slug as tenant,
        s.cost,
        s.gross_margin,
        s.margin_rate,
-       case when u.gross_margin <> 0 then round(s.gross_margin / u.gross_margin, 6) end as share_of_unit_margin,
+       round(s.gross_margin / u.gross_margin, 6) as share_of_unit_margin,
        coalesce(s.previous_gross_margin, 0) as previous_gross_margin,
        s.gross_margin_change
   from crm.customer_month_summary s
   join crm.tenant t on t.id = s.tenant_id
-  left join (select d.tenant_id, date_trunc('month', d.day)::date as month, sum(d.revenue - d.cost) as gross_margin
+  left join (select d.tenant_id, date_trunc('month', d.day)::date as month, nullif(sum(d.revenue - d.cost), 0) as gross_margin
                from crm.sales_day_summary d group by 1, 2) u on u.tenant_id = s.tenant_id and u.month = s.month;
 
 comment on view report.customer_profit_monthly is 'Profit contribution of each customer per month: revenue, cost and gross margin of sales (confirmed, shipped, delivered orders), its share of the unit''s margin that month, and the change against the previous month.';
@@ -48,12 +50,12 @@ select t.slug as tenant,
        y.cost::numeric as cost,
        y.gross_margin,
        y.margin_rate,
-       case when u.gross_margin <> 0 then round(y.gross_margin / u.gross_margin, 6) end as share_of_unit_margin,
+       round(y.gross_margin / u.gross_margin, 6) as share_of_unit_margin,
        coalesce(y.previous_gross_margin, 0) as previous_gross_margin,
        y.gross_margin_change
   from crm.customer_year_summary y
   join crm.tenant t on t.id = y.tenant_id
-  left join (select d.tenant_id, extract(year from d.day)::int as year, sum(d.revenue - d.cost) as gross_margin
+  left join (select d.tenant_id, extract(year from d.day)::int as year, nullif(sum(d.revenue - d.cost), 0) as gross_margin
                from crm.sales_day_summary d group by 1, 2) u on u.tenant_id = y.tenant_id and u.year = y.year;
 
 comment on view report.customer_profit_yearly is 'Profit contribution of each customer per calendar year, its share of the unit''s margin, and the change against the year before.';
