@@ -205,7 +205,23 @@ end $$;
 -- An upsert (INSERT ... ON CONFLICT DO UPDATE) fires both the insert and the update statement
 -- triggers, one of them over an empty transition table (an order adds to one customer month,
 -- inserted or updated): that one stops at a look at its table, not a full upsert of nothing.
+-- It also keeps the period before on both rollups (previous_gross_margin, 0059; the profit
+-- reports read it instead of joining each rollup to itself): a new yearly row reads the year
+-- before as it is inserted (crm.rollup_year_margin; the yearly rollup has no other writer), a new
+-- monthly row the month before (its row trigger, crm.customer_month_previous_row), and when a
+-- customer whose months the statement wrote has a later row (crm.rollup_later_months: an order of
+-- the current month finds none, one index probe), the month and the year after each month and
+-- year it wrote take their margin, where it differs. Exact with concurrent writers: every writer
+-- of a customer's rollup rows holds the customer's lock (crm.lock_customer_rfm) when they are
+-- written (crm.order_lines_rollup takes it in the statement whose upserts run after it,
+-- crm.rollup_order first; a merge holds both customers' rows, which an order's foreign key check
+-- waits for), and these statements read with a new snapshot: of two writers of adjacent periods,
+-- the second sees the first's rows.
 create or replace function crm.customer_year_rollup_statement() returns trigger language plpgsql as $$
+declare
+    v_months boolean;
+    v_years boolean;
+    v_later boolean;
 begin
     if tg_op = 'DELETE' then
         if not exists (select from old_months) then
@@ -217,6 +233,40 @@ begin
                        sum(o.cost) as cost, sum(o.orders) as orders, sum(o.units) as units
                   from old_months o group by 1, 2, 3) d
          where y.tenant_id = d.tenant_id and y.customer_id = d.customer_id and y.year = d.year;
+        -- The periods after: the months removed have no margin now, their years a new one.
+        with k as materialized (
+            select distinct o.tenant_id, o.customer_id, o.month, (o.month + interval '1 month')::date as next_month,
+                   date_part('year', o.month)::int as year, date_part('year', o.month)::int + 1 as next_year
+              from old_months o)
+        select exists (select from k join crm.customer_month_summary x
+                         on x.tenant_id = k.tenant_id and x.customer_id = k.customer_id and x.month = k.next_month
+                        where x.previous_gross_margin is distinct from
+                              (select p.gross_margin from crm.customer_month_summary p
+                                where p.tenant_id = k.tenant_id and p.customer_id = k.customer_id and p.month = k.month)),
+               exists (select from k join crm.customer_year_summary x
+                         on x.tenant_id = k.tenant_id and x.customer_id = k.customer_id and x.year = k.next_year
+                        where x.previous_gross_margin is distinct from
+                              (select p.gross_margin from crm.customer_year_summary p
+                                where p.tenant_id = k.tenant_id and p.customer_id = k.customer_id and p.year = k.year))
+          into v_months, v_years;
+        if v_months then
+            update crm.customer_month_summary x set previous_gross_margin = m.gross_margin
+              from (select distinct o.tenant_id, o.customer_id, o.month, (o.month + interval '1 month')::date as next_month,
+                           p.gross_margin
+                      from old_months o
+                      left join crm.customer_month_summary p on p.tenant_id = o.tenant_id and p.customer_id = o.customer_id and p.month = o.month) m
+             where x.tenant_id = m.tenant_id and x.customer_id = m.customer_id and x.month = m.next_month
+               and x.previous_gross_margin is distinct from m.gross_margin;
+        end if;
+        if v_years then
+            update crm.customer_year_summary x set previous_gross_margin = m.gross_margin
+              from (select distinct k.tenant_id, k.customer_id, k.next_year, p.gross_margin
+                      from (select o.tenant_id, o.customer_id, date_part('year', o.month)::int as year,
+                                   date_part('year', o.month)::int + 1 as next_year from old_months o offset 0) k
+                      left join crm.customer_year_summary p on p.tenant_id = k.tenant_id and p.customer_id = k.customer_id and p.year = k.year) m
+             where x.tenant_id = m.tenant_id and x.customer_id = m.customer_id and x.year = m.next_year
+               and x.previous_gross_margin is distinct from m.gross_margin;
+        end if;
         return null;
     end if;
     -- A new yearly row is existing when the customer's first sale came before its year (the first
@@ -224,33 +274,67 @@ begin
     if not exists (select from new_months) then
         return null;
     end if;
+    -- The statement that adds to the yearly rows also looks for a later row of the customers whose
+    -- months it wrote, up to the end of the following year; only if there is one are the month and
+    -- the year after them brought up to date (below). (A year inserted by the statement reads the
+    -- year before as it was when the statement began: one also inserted by it is a later row.)
     if tg_op = 'INSERT' then
-        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
-        select g.*, coalesce((select crm.is_existing_in_year(f.first_month, g.year) from crm.customer_first_sale f
-                               where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
-          from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, sum(n.revenue), sum(n.cost),
-                       sum(n.orders), sum(n.units)
-                  from new_months n
-                 group by 1, 2, 3) g
-        on conflict (tenant_id, customer_id, year) do update
-           set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
-               orders = s.orders + excluded.orders, units = s.units + excluded.units;
+        -- (a yearly row may be new only here: its first month row is inserted; it reads the year before)
+        with years as (
+            insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing, previous_gross_margin)
+            select g.tenant_id, g.customer_id, g.year, g.revenue, g.cost, g.orders, g.units,
+                   coalesce((select crm.is_existing_in_year(f.first_month, g.year) from crm.customer_first_sale f
+                              where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false),
+                   crm.rollup_year_margin(g.tenant_id, g.customer_id, g.previous_year)
+              from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, sum(n.revenue) as revenue,
+                           sum(n.cost) as cost, sum(n.orders) as orders, sum(n.units) as units,
+                           date_part('year', n.month)::int - 1 as previous_year
+                      from new_months n
+                     group by 1, 2, 3) g
+            on conflict (tenant_id, customer_id, year) do update
+               set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+                   orders = s.orders + excluded.orders, units = s.units + excluded.units
+            returning 1)
+        select crm.rollup_later_months(array_agg(n.tenant_id), array_agg(n.customer_id), array_agg(n.month),
+                                       array_agg(make_date(date_part('year', n.month)::int + 2, 1, 1)))
+          into v_later from new_months n;
     else
-        insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
-        select g.*, coalesce((select crm.is_existing_in_year(f.first_month, g.year) from crm.customer_first_sale f
-                               where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
-          from (select d.tenant_id, d.customer_id, d.year, sum(d.revenue), sum(d.cost), sum(d.orders), sum(d.units)
-                  from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, n.revenue, n.cost, n.orders, n.units
-                          from new_months n
-                        union all
-                        select o.tenant_id, o.customer_id, date_part('year', o.month)::int, -o.revenue, -o.cost, -o.orders, -o.units
-                          from old_months o) d
-                 group by d.tenant_id, d.customer_id, d.year
-                 -- (an update that changed no amount, e.g. of `existing` alone, adds nothing)
-                having sum(d.revenue) <> 0 or sum(d.cost) <> 0 or sum(d.orders) <> 0 or sum(d.units) <> 0) g
-        on conflict (tenant_id, customer_id, year) do update
-           set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
-               orders = s.orders + excluded.orders, units = s.units + excluded.units;
+        with years as (
+            insert into crm.customer_year_summary as s (tenant_id, customer_id, year, revenue, cost, orders, units, existing)
+            select g.*, coalesce((select crm.is_existing_in_year(f.first_month, g.year) from crm.customer_first_sale f
+                                   where f.tenant_id = g.tenant_id and f.customer_id = g.customer_id), false)
+              from (select d.tenant_id, d.customer_id, d.year, sum(d.revenue), sum(d.cost), sum(d.orders), sum(d.units)
+                      from (select n.tenant_id, n.customer_id, date_part('year', n.month)::int as year, n.revenue, n.cost, n.orders, n.units
+                              from new_months n
+                            union all
+                            select o.tenant_id, o.customer_id, date_part('year', o.month)::int, -o.revenue, -o.cost, -o.orders, -o.units
+                              from old_months o) d
+                     group by d.tenant_id, d.customer_id, d.year
+                     -- (an update that changed no amount, e.g. of `existing` alone, adds nothing)
+                    having sum(d.revenue) <> 0 or sum(d.cost) <> 0 or sum(d.orders) <> 0 or sum(d.units) <> 0) g
+            on conflict (tenant_id, customer_id, year) do update
+               set revenue = s.revenue + excluded.revenue, cost = s.cost + excluded.cost,
+                   orders = s.orders + excluded.orders, units = s.units + excluded.units
+            returning 1)
+        select crm.rollup_later_months(array_agg(n.tenant_id), array_agg(n.customer_id), array_agg(n.month),
+                                       array_agg(make_date(date_part('year', n.month)::int + 2, 1, 1)))
+          into v_later from new_months n;
+    end if;
+    if v_later then
+        -- The month after each month written, and the year after its year, take their margin as
+        -- it is now, where it differs. (Only the new rows: a row's key never changes; the update
+        -- of previous_gross_margin comes back here and changes nothing more.)
+        update crm.customer_month_summary x set previous_gross_margin = k.gross_margin
+          from (select n.tenant_id, n.customer_id, n.gross_margin, (n.month + interval '1 month')::date as next_month
+                  from new_months n offset 0) k
+         where x.tenant_id = k.tenant_id and x.customer_id = k.customer_id and x.month = k.next_month
+           and x.previous_gross_margin is distinct from k.gross_margin;
+        update crm.customer_year_summary x set previous_gross_margin = p.gross_margin
+          from (select distinct n.tenant_id, n.customer_id, date_part('year', n.month)::int as year,
+                       date_part('year', n.month)::int + 1 as next_year from new_months n) m
+          join crm.customer_year_summary p on p.tenant_id = m.tenant_id and p.customer_id = m.customer_id and p.year = m.year
+         where x.tenant_id = m.tenant_id and x.customer_id = m.customer_id and x.year = m.next_year
+           and x.previous_gross_margin is distinct from p.gross_margin;
     end if;
     return null;
 end $$;
@@ -271,6 +355,9 @@ create or replace function crm.rollup_order(p_tenant uuid, p_order bigint, p_sig
 declare
     v record;
 begin
+    -- The customer's lock first (crm.lock_customer_rfm, taken again below): the rollup rows'
+    -- triggers read the customer's rows of the periods around the order's (previous_gross_margin).
+    perform crm.lock_customer_rfm(p_tenant, array[o.customer_id]) from crm.sales_order o where o.tenant_id = p_tenant and o.id = p_order;
     with lines as materialized (
         select o.tenant_id, o.customer_id, o.staff_id, o.campaign_id, o.partner_id, o.ordered_at,
                date_trunc('month', o.ordered_at at time zone 'UTC')::date as month, (o.ordered_at at time zone 'UTC')::date as day,
@@ -383,6 +470,65 @@ create or replace trigger customer_year_rollup_update after update on crm.custom
     referencing old table as old_months new table as new_months for each statement execute function crm.customer_year_rollup_statement();
 create or replace trigger customer_year_rollup_delete after delete on crm.customer_month_summary
     referencing old table as old_months for each statement execute function crm.customer_year_rollup_statement();
+
+-- A new monthly row reads its customer's row of the month before (previous_gross_margin, 0059),
+-- as it is inserted: one index probe, and no second write of the row (a row trigger; a row's key
+-- never changes: its writers insert it and add amounts to it). The month after is kept by the
+-- yearly rollup's statement trigger (crm.customer_year_rollup_statement, above), which sees every
+-- statement's rows. These reads run as crm_rollup (0059; security definer), whose one policy on
+-- the rollups lets it read their margins: under the writer's policies each of them set up the
+-- shared-read policies' sub-selects again, more than the probe itself, on every order. They read
+-- only the rows next to the one being written, named by its key, which the writer's own policies
+-- admitted.
+create or replace function crm.customer_month_previous_row() returns trigger
+    language plpgsql security definer set search_path = pg_catalog, crm as $$
+begin
+    new.previous_gross_margin := (select p.revenue - p.cost from crm.customer_month_summary p
+                                   where p.tenant_id = new.tenant_id and p.customer_id = new.customer_id
+                                     and p.month = (new.month - interval '1 month')::date);
+    return new;
+end $$;
+
+-- The customer's margin of a year (null: no row), for a new yearly row's previous_gross_margin.
+-- (PL/pgSQL, here and below: a SQL function that is not inlined plans its statement on every call.)
+create or replace function crm.rollup_year_margin(p_tenant uuid, p_customer bigint, p_year int) returns numeric
+    language plpgsql stable security definer set search_path = pg_catalog, crm as $$
+begin
+    return (select y.revenue - y.cost from crm.customer_year_summary y
+             where y.tenant_id = p_tenant and y.customer_id = p_customer and y.year = p_year);
+end $$;
+
+-- Whether any of the customers has a monthly row after the month given and before the bound given
+-- (element by element): a row whose previous_gross_margin a change of that month may concern.
+-- (The bounds are arguments, not computed here from a column: such a comparison would be applied
+-- after the policies' condition rather than as the index's. One element, an order's month, is
+-- read with scalars: over arrays the planner guesses ten elements, and the custom plan for one,
+-- which then looks cheaper than the generic plan, would be made again on every call.)
+create or replace function crm.rollup_later_months(p_tenants uuid[], p_customers bigint[], p_months date[], p_bounds date[])
+    returns boolean language plpgsql stable security definer set search_path = pg_catalog, crm as $$
+begin
+    if cardinality(p_tenants) = 1 then
+        return exists (select from crm.customer_month_summary x
+                        where x.tenant_id = p_tenants[1] and x.customer_id = p_customers[1]
+                          and x.month > p_months[1] and x.month < p_bounds[1]);
+    end if;
+    return exists (select from unnest(p_tenants, p_customers, p_months, p_bounds) k(tenant_id, customer_id, month, bound)
+                     join crm.customer_month_summary x
+                       on x.tenant_id = k.tenant_id and x.customer_id = k.customer_id and x.month > k.month and x.month < k.bound);
+end $$;
+
+reset role;
+alter function crm.customer_month_previous_row() owner to crm_rollup;
+alter function crm.rollup_year_margin(uuid, bigint, int) owner to crm_rollup;
+alter function crm.rollup_later_months(uuid[], bigint[], date[], date[]) owner to crm_rollup;
+set local role crm_owner;
+revoke execute on function crm.customer_month_previous_row(), crm.rollup_year_margin(uuid, bigint, int),
+    crm.rollup_later_months(uuid[], bigint[], date[], date[]) from public;
+grant execute on function crm.customer_month_previous_row(), crm.rollup_year_margin(uuid, bigint, int),
+    crm.rollup_later_months(uuid[], bigint[], date[], date[]) to crm_unit;
+
+create or replace trigger customer_month_previous before insert on crm.customer_month_summary
+    for each row execute function crm.customer_month_previous_row();
 
 -- The status trigger on crm.sales_order: a whole order goes into the rollups when its status makes
 -- it a sale, and out when it stops being one.

@@ -4,26 +4,28 @@ set local role crm_owner;
 
 -- The unit's margin of the month (the share's denominator) is summed from the daily rollup (the
 -- same sales and sums, a few thousand rows a month instead of one per customer), and the view has
--- no window: a page of it (api.reports_customer_profit) joins only its own rows to the month
--- before, instead of computing every customer's row of the month first.
+-- no window. The month before is kept on the rollup row (previous_gross_margin, null when the
+-- customer has no row for it; 0059, kept by 23_rollup_triggers.sql), with the row's margin, margin
+-- rate and change (generated columns, the formulas this view had): no join of the rollup to
+-- itself (2.7M x 2.7M rows at 1,000,000 customers, spilled to disk), and only the share, which
+-- moves with every order of the unit, is computed per row: a numeric division, ~0.4 us a row, most
+-- of a read of the whole view. A unit without margin in the month has no share: its margin is
+-- null there (nullif), and no row compares it with 0 again.
 create or replace view report.customer_profit_monthly with (security_invoker = true) as
 select t.slug as tenant,
        s.customer_id,
        s.month,
        s.revenue,
        s.cost,
-       s.revenue - s.cost as gross_margin,
-       case when s.revenue <> 0 then round((s.revenue - s.cost) / s.revenue, 4) end as margin_rate,
-       case when u.gross_margin <> 0
-            then round((s.revenue - s.cost) / u.gross_margin, 6) end as share_of_unit_margin,
-       coalesce(p.revenue - p.cost, 0) as previous_gross_margin,
-       (s.revenue - s.cost) - coalesce(p.revenue - p.cost, 0) as gross_margin_change
+       s.gross_margin,
+       s.margin_rate,
+       round(s.gross_margin / u.gross_margin, 6) as share_of_unit_margin,
+       coalesce(s.previous_gross_margin, 0) as previous_gross_margin,
+       s.gross_margin_change
   from crm.customer_month_summary s
   join crm.tenant t on t.id = s.tenant_id
-  left join (select d.tenant_id, date_trunc('month', d.day)::date as month, sum(d.revenue - d.cost) as gross_margin
-               from crm.sales_day_summary d group by 1, 2) u on u.tenant_id = s.tenant_id and u.month = s.month
-  left join crm.customer_month_summary p
-         on p.tenant_id = s.tenant_id and p.customer_id = s.customer_id and p.month = (s.month - interval '1 month')::date;
+  left join (select d.tenant_id, date_trunc('month', d.day)::date as month, nullif(sum(d.revenue - d.cost), 0) as gross_margin
+               from crm.sales_day_summary d group by 1, 2) u on u.tenant_id = s.tenant_id and u.month = s.month;
 
 comment on view report.customer_profit_monthly is 'Profit contribution of each customer per month: revenue, cost and gross margin of sales (confirmed, shipped, delivered orders), its share of the unit''s margin that month, and the change against the previous month.';
 comment on column report.customer_profit_monthly.tenant is 'The business unit (slug).';
@@ -38,7 +40,7 @@ comment on column report.customer_profit_monthly.previous_gross_margin is 'The c
 comment on column report.customer_profit_monthly.gross_margin_change is 'Gross margin minus the month before''s.';
 
 -- The unit's margin of the year from the daily rollup, as the monthly view's (summing every
--- customer's yearly row took 0.4-3.9 s at 1M customers).
+-- customer's yearly row took 0.4-3.9 s at 1M customers); the year before kept on the row, as there.
 create or replace view report.customer_profit_yearly with (security_invoker = true) as
 select t.slug as tenant,
        y.customer_id,
@@ -47,15 +49,14 @@ select t.slug as tenant,
        y.revenue::numeric as revenue,
        y.cost::numeric as cost,
        y.gross_margin,
-       case when y.revenue <> 0 then round(y.gross_margin / y.revenue, 4) end as margin_rate,
-       case when u.gross_margin <> 0 then round(y.gross_margin / u.gross_margin, 6) end as share_of_unit_margin,
-       coalesce(p.gross_margin, 0)::numeric as previous_gross_margin,
-       (y.gross_margin - coalesce(p.gross_margin, 0))::numeric as gross_margin_change
+       y.margin_rate,
+       round(y.gross_margin / u.gross_margin, 6) as share_of_unit_margin,
+       coalesce(y.previous_gross_margin, 0) as previous_gross_margin,
+       y.gross_margin_change
   from crm.customer_year_summary y
   join crm.tenant t on t.id = y.tenant_id
-  left join (select d.tenant_id, extract(year from d.day)::int as year, sum(d.revenue - d.cost) as gross_margin
-               from crm.sales_day_summary d group by 1, 2) u on u.tenant_id = y.tenant_id and u.year = y.year
-  left join crm.customer_year_summary p on p.tenant_id = y.tenant_id and p.customer_id = y.customer_id and p.year = y.year - 1;
+  left join (select d.tenant_id, extract(year from d.day)::int as year, nullif(sum(d.revenue - d.cost), 0) as gross_margin
+               from crm.sales_day_summary d group by 1, 2) u on u.tenant_id = y.tenant_id and u.year = y.year;
 
 comment on view report.customer_profit_yearly is 'Profit contribution of each customer per calendar year, its share of the unit''s margin, and the change against the year before.';
 comment on column report.customer_profit_yearly.tenant is 'The business unit (slug).';

@@ -133,18 +133,28 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
     insert into crm.customer_rfm_summary (tenant_id, customer_id, first_day, last_day, days, revenue, first_revenue)
     select v.tenant_id, v.customer_id, v.first_day, v.last_day, v.days, v.revenue, v.first_revenue
       from crm.customer_rfm_from_orders v where v.tenant_id = p_tenant;
-    insert into crm.customer_month_summary (tenant_id, customer_id, month, revenue, cost, orders, units)
-    select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date,
-           sum(l.quantity * l.unit_price), sum(l.quantity * l.unit_cost), count(distinct o.id), sum(l.quantity)
-      from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
-     where o.tenant_id = p_tenant and crm.is_sale(o.status)
-     group by 1, 2, 3;
+    -- With each row the month before's margin (previous_gross_margin, 0059): the triggers keep it
+    -- when they run, and a seed (triggers off) has it from here.
+    insert into crm.customer_month_summary (tenant_id, customer_id, month, revenue, cost, orders, units, previous_gross_margin)
+    select m.tenant_id, m.customer_id, m.month, m.revenue, m.cost, m.orders, m.units,
+           case when lag(m.month) over w = (m.month - interval '1 month')::date then lag(m.revenue - m.cost) over w end
+      from (select o.tenant_id, o.customer_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date as month,
+                   sum(l.quantity * l.unit_price)::numeric(16,2) as revenue, sum(l.quantity * l.unit_cost)::numeric(16,2) as cost,
+                   count(distinct o.id) as orders, sum(l.quantity) as units
+              from crm.sales_order o join crm.order_line l on l.tenant_id = o.tenant_id and l.order_id = o.id
+             where o.tenant_id = p_tenant and crm.is_sale(o.status)
+             group by 1, 2, 3) m
+    window w as (partition by m.tenant_id, m.customer_id order by m.month);
     -- The month rows' triggers fill the year rollup and the first sales unless triggers are off (a
     -- seed): then here.
-    insert into crm.customer_year_summary (tenant_id, customer_id, year, revenue, cost, orders, units)
-    select tenant_id, customer_id, date_part('year', month)::int, sum(revenue), sum(cost), sum(orders), sum(units)
-      from crm.customer_month_summary where tenant_id = p_tenant and current_setting('session_replication_role') = 'replica'
-     group by 1, 2, 3;
+    insert into crm.customer_year_summary (tenant_id, customer_id, year, revenue, cost, orders, units, previous_gross_margin)
+    select y.tenant_id, y.customer_id, y.year, y.revenue, y.cost, y.orders, y.units,
+           case when lag(y.year) over w = y.year - 1 then lag(y.revenue - y.cost) over w end
+      from (select tenant_id, customer_id, date_part('year', month)::int as year, sum(revenue) as revenue, sum(cost) as cost,
+                   sum(orders) as orders, sum(units) as units
+              from crm.customer_month_summary where tenant_id = p_tenant and current_setting('session_replication_role') = 'replica'
+             group by 1, 2, 3) y
+    window w as (partition by y.tenant_id, y.customer_id order by y.year);
     delete from crm.customer_first_sale where tenant_id = p_tenant and current_setting('session_replication_role') = 'replica';
     insert into crm.customer_first_sale (tenant_id, customer_id, first_month)
     select tenant_id, customer_id, min(month)
