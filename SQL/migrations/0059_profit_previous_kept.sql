@@ -13,7 +13,7 @@
 --     to a row being written (SQL/repeatable/23_rollup_triggers.sql): read as the writer (crm_unit),
 --     each of those lookups set up the shared-read policies' sub-selects (0049) again, ~40 us a
 --     statement, more than the lookup itself, on every order. No superuser, owner or BYPASSRLS: its
---     one policy on each rollup lets it read rows, not write them, and only the columns of a margin;
+--     one policy on each rollup lets it read the writer's unit's rows (not write them), only a margin's columns;
 --     its functions name the rows by the key of the row being written, which the writer's own
 --     policies admitted (as crm_contactindex's, 0003).
 do $$
@@ -69,7 +69,10 @@ comment on column crm.customer_year_summary.gross_margin_change is 'Gross margin
 
 grant select (tenant_id, customer_id, month, revenue, cost) on crm.customer_month_summary to crm_rollup;
 grant select (tenant_id, customer_id, year, revenue, cost) on crm.customer_year_summary to crm_rollup;
+-- Only the writer's unit: the functions take the unit as an argument and are executable by unit
+-- users, so a policy of `true` would read any unit's margins for whoever calls them.
+grant execute on function crm.current_tenant(), crm.tenant_of_slug_setting() to crm_rollup;
 create policy "the rollup triggers read the periods next to a row written" on crm.customer_month_summary
-    for select to crm_rollup using (true);
+    for select to crm_rollup using (tenant_id = (select crm.current_tenant()));
 create policy "the rollup triggers read the periods next to a row written" on crm.customer_year_summary
-    for select to crm_rollup using (true);
+    for select to crm_rollup using (tenant_id = (select crm.current_tenant()));

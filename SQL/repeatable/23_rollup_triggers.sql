@@ -476,7 +476,7 @@ create or replace trigger customer_year_rollup_delete after delete on crm.custom
 -- never changes: its writers insert it and add amounts to it). The month after is kept by the
 -- yearly rollup's statement trigger (crm.customer_year_rollup_statement, above), which sees every
 -- statement's rows. These reads run as crm_rollup (0059; security definer), whose one policy on
--- the rollups lets it read their margins: under the writer's policies each of them set up the
+-- the rollups lets it read their margins in the writer's unit only: under the writer's policies each of them set up the
 -- shared-read policies' sub-selects again, more than the probe itself, on every order. They read
 -- only the rows next to the one being written, named by its key, which the writer's own policies
 -- admitted.

@@ -17,6 +17,10 @@ begin
     if m.id is null or m.merged_into is not null then
         raise exception 'customer % not found', p_merge using errcode = 'CR404', detail = 'field=merge_id';
     end if;
+    -- Both customers' rollup lock before any of their rows moves (crm.lock_customer_rfm, which every
+    -- writer of their rollups takes): an order's status change racing the merge would otherwise
+    -- read a month's neighbours (previous_gross_margin, 0059) before the merge wrote them.
+    perform crm.lock_customer_rfm(v_tenant, array[p_keep, p_merge]);
     update crm.sales_order set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.invoice set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;
     update crm.payment set customer_id = p_keep where tenant_id = v_tenant and customer_id = p_merge;

@@ -5,7 +5,7 @@
 -- customer's row of the month or year before), and both reports return the rows their old
 -- definitions (with that self-join) return.
 begin;
-select plan(18);
+select plan(20);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000f9', 'prev-kept', 'Previous kept');
 set local role crm_unit;
@@ -146,6 +146,20 @@ set local session_replication_role = replica;
 select crm.rebuild_sales_rollups('00000000-0000-0000-0000-0000000000f9');
 set local session_replication_role = origin;
 select is(pg_temp.differences(), 'months 0, years 0', 'the rebuild with triggers off keeps every month and year before');
+
+-- The triggers' readers run as crm_rollup (security definer) and take a unit as an argument: a
+-- user of another unit who calls them reads nothing of this one.
+create temp table ann as select id from crm.customer where tenant_id = '00000000-0000-0000-0000-0000000000f9' and name = 'Ann';
+grant select on ann to crm_unit;
+insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000fa', 'prev-other', 'Another unit');
+set local role crm_unit;
+select set_config('crm.tenant_id', '00000000-0000-0000-0000-0000000000fa', true);
+select is(crm.rollup_year_margin('00000000-0000-0000-0000-0000000000f9', (select id from ann), 2025), null::numeric,
+          'another unit''s user reads no margin of this unit through crm.rollup_year_margin');
+select is(crm.rollup_later_months(array['00000000-0000-0000-0000-0000000000f9'::uuid], array[(select id from ann)],
+                                  array['2024-12-01'::date], array['2027-01-01'::date]), false,
+          'nor whether its customers have months, through crm.rollup_later_months');
+reset role;
 
 select * from finish();
 rollback;
