@@ -156,20 +156,30 @@ select t.slug as tenant,
        case when rk.customer_id is not null then report.rfm_monetary_value(rk.revenue, rk.first_revenue, rk.days)
             else ro.monetary_value end as monetary_value,
        case when v.score_count > 0 then round(v.score_sum::numeric / v.score_count, 2) end as average_score,
-       -- (the counts read by key for those customers only: the join carries no counts)
-       case when d.customer_id is null then v.preferred_channels
-            else (crm.add_channel_contacts((select w.channel_contacts from crm.customer_value_summary w
-                                             where w.tenant_id = c.tenant_id and w.customer_id = c.id),
-                                           v.preferred_channels, d.channels, d.contacts)).preferred end as preferred_channels,
+       case when d.customer_id is null then v.preferred_channels else d.preferred end as preferred_channels,
        cc.consented_channels,
        case when v.months_from = (select date_trunc('month', now() - interval '11 months')::date) then u.refreshed_at end as figures_as_of
   from crm.customer c
   join crm.tenant t on t.id = c.tenant_id
   left join crm.customer_value_summary v on v.tenant_id = c.tenant_id and v.customer_id = c.id
   left join crm.customer_value_refresh u on u.tenant_id = t.id
-  -- (the contacts logged since the last fold: a few customers' rows)
-  left join (select x.tenant_id, x.customer_id, array_agg(x.channel) as channels, array_agg(x.contacts) as contacts
-               from crm.customer_channel_delta x group by 1, 2) d on d.tenant_id = c.tenant_id and d.customer_id = c.id
+  -- The preferred channels of the customers with contacts logged since the last fold: their kept
+  -- counts (read by key: OFFSET 0 keeps the probe from becoming a scan of every summary row) and
+  -- their deltas, summed per channel and ranked set-wise by crm.preferred_channels' rule (a
+  -- function call a customer cost ~50 us: 2.3 s for the 40,000 customers of a few minutes'
+  -- contacts, ~0.4 s now).
+  left join (select z.tenant_id, z.customer_id,
+                    (array_agg(z.channel order by z.contacts desc, z.channel) filter (where z.contacts > 0))[1:3] as preferred
+               from (select y.tenant_id, y.customer_id, y.channel, sum(y.contacts) as contacts
+                       from (select x.tenant_id, x.customer_id, x.channel, x.contacts from crm.customer_channel_delta x
+                             union all
+                             select k.tenant_id, k.customer_id, e.key, e.value::int
+                               from (select distinct x.tenant_id, x.customer_id from crm.customer_channel_delta x) k
+                               cross join lateral (select w.channel_contacts from crm.customer_value_summary w
+                                                    where w.tenant_id = k.tenant_id and w.customer_id = k.customer_id offset 0) w
+                               cross join jsonb_each_text(w.channel_contacts) e) y
+                      group by 1, 2, 3) z
+              group by 1, 2) d on d.tenant_id = c.tenant_id and d.customer_id = c.id
   -- report.rfm(current_date, 'day') in its two parts (a customer is in one of them at most): the
   -- kept part (report.rfm_kept's figures) joins the summary by its key, so a page of customers
   -- reads only their rows and a count reads none.
