@@ -30,7 +30,7 @@ create or replace function crm.preferred_channels(p_counts jsonb) returns text[]
 -- p_contacts[i]): the counts summed, and the preferred channels re-ranked among the old three and
 -- the channels added to (no other channel's count changed, so none other can pass the old third;
 -- after a fall, a merge's, among all). Plain expressions but for that: the fold calls it for every
--- customer with deltas, and the report for every customer whose deltas are not folded yet.
+-- customer with deltas (the report ranks unfolded deltas set-wise, by crm.preferred_channels' rule).
 create or replace function crm.add_channel_contacts(p_counts jsonb, p_preferred text[], p_channels text[], p_contacts int[],
                                                     out counts jsonb, out preferred text[])
     language plpgsql immutable parallel safe as $$
@@ -253,7 +253,5 @@ $$;
 
 revoke execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.interaction_value_update(),
     crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() from public;
--- (the report computes the preferred channels of customers with deltas: its readers call it)
-grant execute on function crm.add_channel_contacts(jsonb, text[], text[], int[]) to crm_viewer, crm_reporter;
 grant execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.interaction_value_update(),
     crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() to crm_unit;
