@@ -1,11 +1,13 @@
 -- Folds the delta rows of the product-month and daily sales rollups (0030), of the channel
--- summary (0054) and of the existing-against-new and lifecycle summaries (0058) into one row per key,
--- for the caller's unit. Only days and months holding more rows than keys are rewritten. Sales
--- committed meanwhile add rows the fold does not see; they are folded next time, and every sum
--- stays right in between. Returns the number of rows removed.
+-- summary (0054), of the existing-against-new and lifecycle summaries (0058) and the customers'
+-- contacts per channel (0060) into one row per key, for the caller's unit. Only days and months
+-- holding more rows than keys are rewritten. Sales committed meanwhile add rows the fold does not
+-- see; they are folded next time, and every sum stays right in between. Returns the number of rows
+-- removed. The server runs it every minute (CRM_FOLD_INTERVAL_S, DeltaFoldService): the reports
+-- that add the deltas read about as many as a minute of writes leaves.
 set local role crm_owner;
 
-create or replace function crm.compact_sales_rollups() returns int language plpgsql as $$
+create or replace function crm.fold_rollup_deltas() returns int language plpgsql as $$
 declare
     v_tenant uuid := crm.current_tenant();
     n int;
@@ -93,11 +95,22 @@ begin
         having sum(g.customers) <> 0
         returning 1)
     select (select count(*) from gone) - (select count(*) from folded) into n;
-    -- The customer value summary's 12-month figures (0060), which move with the calendar: refreshed
-    -- by the same scheduled pass (not counted: nothing is folded).
-    perform crm.refresh_customer_value();
-    return total + n;
+    -- The customers' contacts per channel (0060, 38_customer_value_summary.sql).
+    return total + n + crm.fold_customer_channels();
 end $$;
 
-comment on function crm.compact_sales_rollups() is 'Folds the caller''s unit''s sales rollup deltas into one row per day/month and key (the scheduled job runs it); returns the rows removed.';
-grant execute on function crm.compact_sales_rollups() to crm_unit;
+comment on function crm.fold_rollup_deltas() is 'Folds the caller''s unit''s rollup deltas (sales, channels, existing against new, lifecycle stages, contacts per channel) into one row per key (the server every minute, and the scheduled job); returns the rows removed.';
+
+-- The scheduled job's pass: the folds, and the customer value summary's 12-month figures (0060),
+-- which move with the calendar (not counted: nothing is folded).
+create or replace function crm.compact_sales_rollups() returns int language plpgsql as $$
+declare
+    n int := crm.fold_rollup_deltas();
+begin
+    perform crm.refresh_customer_value();
+    return n;
+end $$;
+
+comment on function crm.compact_sales_rollups() is 'Folds the caller''s unit''s rollup deltas into one row per day/month and key and refreshes the customer value summary''s 12-month figures (the scheduled job runs it); returns the rows removed.';
+revoke execute on function crm.fold_rollup_deltas(), crm.compact_sales_rollups() from public;
+grant execute on function crm.fold_rollup_deltas(), crm.compact_sales_rollups() to crm_unit;

@@ -157,6 +157,37 @@ create or replace trigger tier_value_update after update on crm.customer_tier_sn
 create or replace trigger tier_value_delete after delete on crm.customer_tier_snapshot
     referencing old table as old_tiers for each statement execute function crm.tier_value_statement();
 
+-- The channel deltas of the caller's unit folded into the counts: the rows this statement sees
+-- go, and what they add is added to each customer's row as it is when the row is written (its
+-- latest version, should a merge have recomputed it meanwhile), so no lock is taken (the unit's
+-- writers go on; deltas committed meanwhile wait for the next fold). A customer without a row gets
+-- the deltas as its counts. Returns the delta rows removed. (crm.fold_rollup_deltas calls it every
+-- minute, crm.refresh_customer_value every pass of the scheduled job.)
+create or replace function crm.fold_customer_channels() returns int language plpgsql as $$
+declare
+    v_tenant uuid := crm.current_tenant();
+    n int;
+begin
+    with gone as (
+        delete from crm.customer_channel_delta d where d.tenant_id = v_tenant
+        returning d.customer_id, d.channel, d.contacts),
+    added as (
+        select g.customer_id, array_agg(g.channel) as channels, array_agg(g.contacts) as contacts from gone g group by 1),
+    folded as (
+        insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
+        select v_tenant, a.customer_id, r.counts, r.preferred
+          from added a cross join lateral crm.add_channel_contacts('{}', null, a.channels, a.contacts) r
+        on conflict (tenant_id, customer_id) do update
+           set (channel_contacts, preferred_channels) =
+               (select r.counts, r.preferred
+                  from (select array_agg(e.key) as channels, array_agg(e.value::int) as contacts
+                          from jsonb_each_text(excluded.channel_contacts) e) x
+                 cross join lateral crm.add_channel_contacts(v.channel_contacts, v.preferred_channels, x.channels, x.contacts) r)
+        returning 1)
+    select count(*)::int into n from gone;
+    return n;
+end $$;
+
 -- The scheduled refresh of the caller's unit: the channel deltas folded; every customer's revenue and gross margin of the
 -- 12 months from this month's 11 months ago on (the monthly rollup), and its tier of this year
 -- (the snapshot, to set tier_year on customers the triggers never saw). Only rows whose figures or
@@ -170,25 +201,7 @@ declare
     v_year int := extract(year from now())::int;
     n int;
 begin
-    -- The channel deltas folded into the counts: the rows this statement sees go, and what they
-    -- add is added to each customer's row as it is when the row is written (its latest version,
-    -- should a merge have recomputed it meanwhile), so no lock is taken (the unit's writers go on;
-    -- deltas committed meanwhile wait for the next fold). A customer without a row gets the deltas
-    -- as its counts.
-    with gone as (
-        delete from crm.customer_channel_delta d where d.tenant_id = v_tenant
-        returning d.customer_id, d.channel, d.contacts),
-    added as (
-        select g.customer_id, array_agg(g.channel) as channels, array_agg(g.contacts) as contacts from gone g group by 1)
-    insert into crm.customer_value_summary as v (tenant_id, customer_id, channel_contacts, preferred_channels)
-    select v_tenant, a.customer_id, r.counts, r.preferred
-      from added a cross join lateral crm.add_channel_contacts('{}', null, a.channels, a.contacts) r
-    on conflict (tenant_id, customer_id) do update
-       set (channel_contacts, preferred_channels) =
-           (select r.counts, r.preferred
-              from (select array_agg(e.key) as channels, array_agg(e.value::int) as contacts
-                      from jsonb_each_text(excluded.channel_contacts) e) x
-             cross join lateral crm.add_channel_contacts(v.channel_contacts, v.preferred_channels, x.channels, x.contacts) r);
+    perform crm.fold_customer_channels();
     with fresh as materialized (
         select c.id as customer_id, coalesce(m.revenue, 0) as revenue, coalesce(m.gross_margin, 0) as gross_margin, ts.tier
           from crm.customer c
@@ -218,6 +231,7 @@ begin
                                           refreshed_at = excluded.refreshed_at;
     return n;
 end $$;
+comment on function crm.fold_customer_channels() is 'Folds the caller''s unit''s contacts per channel (crm.customer_channel_delta) into crm.customer_value_summary; returns the delta rows removed.';
 comment on function crm.refresh_customer_value() is 'Folds the caller''s unit''s channel deltas into crm.customer_value_summary and refreshes its 12-month revenue and gross margin (and this year''s tier) there (the scheduled job, through crm.compact_sales_rollups); returns the rows whose 12-month figures or tier were written.';
 
 -- Rebuilds a unit's summary from its answers, contacts, tier snapshot and monthly rollup (after a
@@ -252,6 +266,6 @@ create or replace function crm.rebuild_customer_value(p_tenant uuid) returns voi
 $$;
 
 revoke execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.interaction_value_update(),
-    crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() from public;
+    crm.survey_value_statement(), crm.tier_value_statement(), crm.fold_customer_channels(), crm.refresh_customer_value() from public;
 grant execute on function crm.preferred_channels(jsonb), crm.add_channel_contacts(jsonb, text[], text[], int[]), crm.interaction_value_update(),
-    crm.survey_value_statement(), crm.tier_value_statement(), crm.refresh_customer_value() to crm_unit;
+    crm.survey_value_statement(), crm.tier_value_statement(), crm.fold_customer_channels(), crm.refresh_customer_value() to crm_unit;

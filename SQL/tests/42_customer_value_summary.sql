@@ -5,7 +5,7 @@
 -- live computation, spelled out below), column for column as text; the 12-month figures once the
 -- job has refreshed them, and from the rollup while it has not.
 begin;
-select plan(18);
+select plan(21);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000042a1', 'cv-kept', 'Customer value kept'),
                                                ('00000000-0000-0000-0000-0000000042b1', 'cv-other', 'Other');
@@ -120,6 +120,11 @@ insert into crm.survey_response (tenant_id, customer_id, score) values (crm.curr
 select is((select preferred_channels from report.customer_value where name = 'Ann'), '{web,phone,email}',
           'Ann: web 4 (3 of them not folded yet), phone 2, email 1');
 select is(pg_temp.report_rows(), pg_temp.old_rows(), 'with deltas not folded the rows are the old definition''s');
+-- The server's fold every minute (crm.fold_rollup_deltas): the contacts' deltas go into the counts,
+-- the 12-month figures wait for the scheduled pass.
+select cmp_ok(crm.fold_rollup_deltas(), '>=', 4, 'the minute''s fold removes the contacts'' delta rows');
+select is((select count(*)::int from crm.customer_channel_delta), 0, 'no contact delta is left');
+select is(pg_temp.report_rows(), pg_temp.old_rows(), 'after the minute''s fold the rows are the old definition''s');
 
 -- A sale after the job: the 12-month figures are the job's until the next run, which says when.
 select pg_temp.buy('Cy', now() - interval '1 day', 3);

@@ -36,6 +36,8 @@ struct ServeCommand: AsyncParsableCommand {
         let poolTimeout = try Env.int("CRM_POOL_TIMEOUT_MS", default: 5_000, min: 1)
         // 0 turns the scheduled job off (another server, or cron with `crm call tasks.run_rules`, runs it).
         let rulesInterval = try Env.int("CRM_RULES_INTERVAL_S", default: 3600)
+        // How often the rollups' delta rows are folded (0: only by the scheduled job above).
+        let foldInterval = try Env.int("CRM_FOLD_INTERVAL_S", default: 60)
         let (host, port) = try parseListen(listen ?? Env.get("CRM_LISTEN") ?? "127.0.0.1:7878")
         // Off unless asked for: the metrics endpoint has its own port (HOST:PORT).
         let metricsListen = try Env.get("CRM_METRICS_LISTEN").map { try parseListen($0, variable: "CRM_METRICS_LISTEN") }
@@ -65,6 +67,9 @@ struct ServeCommand: AsyncParsableCommand {
         }
         if rulesInterval > 0 {
             members.append(.init(service: TaskRulesService(database: services.database, interval: .seconds(rulesInterval), logger: logger)))
+        }
+        if foldInterval > 0 {
+            members.append(.init(service: DeltaFoldService(database: services.database, interval: .seconds(foldInterval), logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(
             services: members,
