@@ -231,6 +231,7 @@ begin
                                           refreshed_at = excluded.refreshed_at;
     return n;
 end $$;
+comment on table crm.customer_channel_delta is 'Contacts per customer and channel added since the last fold into crm.customer_value_summary.channel_contacts (delta rows: sum them); appended by the contacts trigger, folded by crm.fold_customer_channels (the server every minute, and the scheduled job), read by report.customer_value.';
 comment on function crm.fold_customer_channels() is 'Folds the caller''s unit''s contacts per channel (crm.customer_channel_delta) into crm.customer_value_summary; returns the delta rows removed.';
 comment on function crm.refresh_customer_value() is 'Folds the caller''s unit''s channel deltas into crm.customer_value_summary and refreshes its 12-month revenue and gross margin (and this year''s tier) there (the scheduled job, through crm.compact_sales_rollups); returns the rows whose 12-month figures or tier were written.';
 
