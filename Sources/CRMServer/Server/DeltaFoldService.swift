@@ -22,14 +22,9 @@ public struct DeltaFoldService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let folded = try await runOnce()
-                if folded > 0 { logger.debug("rollup deltas folded", metadata: ["rows": "\(folded)"]) }
-            } catch {
-                logger.warning("folding rollup deltas failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await ScheduledUnitWork.repeatPasses(every: interval, logger: logger, failure: "folding rollup deltas failed") {
+            let folded = try await runOnce()
+            if folded > 0 { logger.debug("rollup deltas folded", metadata: ["rows": "\(folded)"]) }
         }
     }
 
@@ -37,14 +32,10 @@ public struct DeltaFoldService: Service {
     /// delta rows removed.
     public func runOnce() async throws -> Int {
         try await database.pool.withConnection { conn in
-            let units: [String] = try AdminOperations.asAdmin(conn) { c in
-                try c.query("select id::text as id from crm.tenant order by slug").map { try $0.get("id") }
-            }
             var folded = 0
-            for unit in units {
-                folded += try conn.transaction { c in
-                    try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
-                    return try c.query("select crm.fold_rollup_deltas() as n")[0].get("n", as: Int.self)
+            for unit in try ScheduledUnitWork.units(conn) {
+                folded += try ScheduledUnitWork.inUnit(conn, unit) { c in
+                    try c.query("select crm.fold_rollup_deltas() as n")[0].get("n", as: Int.self)
                 }
             }
             return folded

@@ -24,14 +24,9 @@ public struct TaskRulesService: Service {
     }
 
     public func run() async throws {
-        while !Task.isShuttingDownGracefully && !Task.isCancelled {
-            do {
-                let created = try await runOnce()
-                if created > 0 { logger.info("task rules ran", metadata: ["created": "\(created)"]) }
-            } catch {
-                logger.warning("task rules failed; will retry", metadata: ["error": "\(error)"])
-            }
-            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        await ScheduledUnitWork.repeatPasses(every: interval, logger: logger, failure: "task rules failed") {
+            let created = try await runOnce()
+            if created > 0 { logger.info("task rules ran", metadata: ["created": "\(created)"]) }
         }
     }
 
@@ -40,13 +35,10 @@ public struct TaskRulesService: Service {
         // Time-based events announce what falls due before the next pass (SQL/repeatable/71_events_scheduled.sql).
         let horizon = "\(interval.components.seconds) seconds"
         return try await database.pool.withConnection { conn in
-            let units: [String] = try AdminOperations.asAdmin(conn) { c in
-                try c.query("select id::text as id from crm.tenant order by slug").map { try $0.get("id") }
-            }
+            let units = try ScheduledUnitWork.units(conn)
             var created = 0
             for unit in units {
-                created += try conn.transaction { c in
-                    try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
+                created += try ScheduledUnitWork.inUnit(conn, unit) { c in
                     // Tiers first: the visit rule reads them, and so does the caller lookup.
                     return try c.query("""
                         select crm.refresh_customer_tiers() as tiers, crm.reassign_partner_leads() as moved,
@@ -66,8 +58,7 @@ public struct TaskRulesService: Service {
     /// other scheduled work and the next unit alone.
     func refreshPrediction(_ conn: PQConnection, unit: String) {
         do {
-            let outcome = try conn.transaction { c -> CustomerPredictionRefresh.Outcome? in
-                try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit), true)")
+            let outcome = try ScheduledUnitWork.inUnit(conn, unit) { c -> CustomerPredictionRefresh.Outcome? in
                 guard let period: String = try c.query("select crm.customer_prediction_period(true) as p")[0].optional("p") else {
                     return nil
                 }
