@@ -52,7 +52,7 @@ end $$;
 create or replace function api.tasks_run_rules() returns json
     language plpgsql as $$
 begin
-    return json_build_object('tiers', crm.refresh_customer_tiers(), 'created', crm.run_task_rules());
+    return json_build_object('tiers', crm.keep_customer_tiers(), 'created', crm.run_task_rules());
 end $$;
 
 create or replace function api.surveys_record(customer_id bigint, product_id bigint, service text, score int, would_recommend boolean,

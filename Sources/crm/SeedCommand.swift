@@ -73,10 +73,10 @@ struct SeedCommand: ParsableCommand {
             try c.execute(unsafeSQL: "SET LOCAL session_replication_role = replica")
             try c.query("select crm.rebuild_sales_rollups(\(unit))")
         }
-        let year = Calendar(identifier: .gregorian).component(.year, from: Date())
+        // This year's tiers and last year's, as the scheduled job keeps them.
         try conn.transaction { c in
             try c.query("select set_config('role', 'crm_unit', true), set_config('crm.tenant_id', \(unit.uuidString.lowercased()), true)")
-            try c.query("select crm.refresh_customer_tiers(\(year))")
+            try c.query("select crm.keep_customer_tiers()")
         }
         // After the tier refresh: a snapshot analyzed while still empty made the caller lookup's
         // kept plan read the tier through the ranking index (1.8 ms of a 2.3 ms lookup at 100,000

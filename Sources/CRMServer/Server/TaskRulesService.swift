@@ -41,7 +41,7 @@ public struct TaskRulesService: Service {
                 created += try ScheduledUnitWork.inUnit(conn, unit) { c in
                     // Tiers first: the visit rule reads them, and so does the caller lookup.
                     return try c.query("""
-                        select crm.refresh_customer_tiers() as tiers, crm.reassign_partner_leads() as moved,
+                        select crm.keep_customer_tiers() as tiers, crm.reassign_partner_leads() as moved,
                                crm.compact_sales_rollups() as folded, crm.refresh_basket_pairs() as pairs,
                                crm.run_task_rules() as n, crm.snapshot_segment_sizes() as segments,
                                crm.emit_due_events(\(horizon)::interval) as due_events, crm.purge_events() as purged
