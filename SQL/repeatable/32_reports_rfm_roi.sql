@@ -86,7 +86,9 @@ comment on column report.customer_rfm.monetary_value is 'Mean value of the repea
 create or replace view report.crm_roi with (security_invoker = true) as
 -- Each unit's figures once (a lateral join, not a sub-select per output column, which the planner
 -- copied into every column that used it); the margin from the daily rollup (one row a day and
--- dimension: the same sales and sums as the per-customer monthly one, a thousand times fewer rows).
+-- dimension: the same sales and sums as the per-customer monthly one, a thousand times fewer rows);
+-- the customers from the kept per-stage counts (crm.customer_stage_summary: the same customers not
+-- merged into another; counting them in crm.customer took 250 ms at 1,000,000 customers).
 with figures as (
     select t.slug, c.customers, m.gross_margin_12m,
            coalesce((r->>'implementation_per_customer')::numeric, 0) + coalesce((r->>'upkeep_per_customer')::numeric, 0)
@@ -96,7 +98,7 @@ with figures as (
            coalesce((r->>'success_rate')::numeric, 0) as success_rate
       from crm.tenant t
      cross join lateral (select coalesce(t.settings->'crm_roi', '{}') as r) i
-     cross join lateral (select count(*) as customers from crm.customer c where c.tenant_id = t.id and c.merged_into is null) c
+     cross join lateral (select coalesce(sum(k.customers), 0)::bigint as customers from crm.customer_stage_summary k where k.tenant_id = t.id) c
      cross join lateral (select coalesce(sum(s.revenue - s.cost), 0) as gross_margin_12m from crm.sales_day_summary s
                           where s.tenant_id = t.id and s.day >= date_trunc('month', now() - interval '11 months')) m)
 select slug as tenant, customers, cost_per_customer,

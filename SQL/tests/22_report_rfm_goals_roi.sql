@@ -1,6 +1,6 @@
 -- RFM, goals, product profitability, commissions and CRM ROI with figures computed by hand.
 begin;
-select plan(12);
+select plan(13);
 
 insert into crm.tenant (id, slug, name, settings) values ('00000000-0000-0000-0000-0000000000e1', 'rfm-a', 'A',
     '{"crm_roi": {"implementation_per_customer": 10, "upkeep_per_customer": 5, "staff_per_customer": 3,
@@ -65,6 +65,11 @@ select crm.create_order((select id from crm.customer where name = x.who), null, 
 select is((select (customers, cost_per_customer, crm_cost)::text from report.crm_roi), '(2,20.0,40.00)', 'CRM cost: 20 per customer x 2');
 select is((select (gross_margin_per_customer, crm_return, net_return, roi)::text from report.crm_roi),
     '(15.00,7.50,-32.50,-0.8125)', 'return: margin of the last 12 months 30 x 25% = 7.50 (13 months ago does not count), net of cost 40');
+-- The customers come from the kept per-stage counts: a new customer counts, a merged one does not.
+insert into crm.customer (tenant_id, name) values (crm.current_tenant(), 'Dup Rita'), (crm.current_tenant(), 'New Nina');
+select crm.merge_customers((select id from crm.customer where name = 'Repeat Rita'), (select id from crm.customer where name = 'Dup Rita'));
+select is((select customers from report.crm_roi), (select count(*) from crm.customer where merged_into is null),
+    'customers: the ones not merged into another (3 of 4)');
 
 select * from finish();
 rollback;
