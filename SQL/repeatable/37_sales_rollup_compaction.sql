@@ -1,6 +1,6 @@
 -- Folds the delta rows of the product-month and daily sales rollups (0030), of the channel
--- summary (0054), of the existing-against-new and lifecycle summaries (0058) and the customers'
--- contacts per channel (0060) into one row per key, for the caller's unit. Only days and months
+-- summary (0054), of the existing-against-new summaries (0058 by month, 0061 by year), of the
+-- lifecycle summary (0058) and of the customers' contacts per channel (0060) into one row per key, for the caller's unit. Only days and months
 -- holding more rows than keys are rewritten. Sales committed meanwhile add rows the fold does not
 -- see; they are folded next time, and every sum stays right in between. Returns the number of rows
 -- removed. The server runs it every minute (CRM_FOLD_INTERVAL_S, DeltaFoldService): the reports
@@ -77,6 +77,23 @@ begin
         insert into crm.existing_month_summary (tenant_id, month, existing, customers, revenue, cost)
         select g.tenant_id, g.month, g.existing, sum(g.customers), sum(g.revenue), sum(g.cost)
           from gone g group by g.tenant_id, g.month, g.existing
+        returning 1)
+    select (select count(*) from gone) - (select count(*) from folded) into n;
+    total := total + n;
+
+    -- The yearly one (0061): one row per year and class.
+    with busy as (
+        select e.year from crm.existing_year_summary e where e.tenant_id = v_tenant
+         group by e.year
+        having count(*) > count(distinct e.existing)),
+    gone as (
+        delete from crm.existing_year_summary e using busy b
+         where e.tenant_id = v_tenant and e.year = b.year
+        returning e.*),
+    folded as (
+        insert into crm.existing_year_summary (tenant_id, year, existing, customers, revenue, cost)
+        select g.tenant_id, g.year, g.existing, sum(g.customers), sum(g.revenue), sum(g.cost)
+          from gone g group by g.tenant_id, g.year, g.existing
         returning 1)
     select (select count(*) from gone) - (select count(*) from folded) into n;
     total := total + n;

@@ -168,12 +168,17 @@ create or replace function crm.rebuild_sales_rollups(p_tenant uuid) returns void
       from crm.customer_first_sale f
      where s.tenant_id = p_tenant and f.tenant_id = s.tenant_id and f.customer_id = s.customer_id
        and f.first_month < (s.month - interval '12 months')::date and current_setting('session_replication_role') = 'replica';
-    -- The existing-against-new summary (0058) from the final monthly rows, one row per month and
-    -- class (what the month rows' triggers added, if they ran, replaced).
+    -- The existing-against-new summaries (0058, 0061) from the final monthly and yearly rows, one
+    -- row per month or year and class (what the rows' triggers added, if they ran, replaced).
     delete from crm.existing_month_summary where tenant_id = p_tenant;
     insert into crm.existing_month_summary (tenant_id, month, existing, customers, revenue, cost)
     select tenant_id, month, existing, count(*), sum(revenue), sum(cost)
       from crm.customer_month_summary where tenant_id = p_tenant and orders > 0
+     group by 1, 2, 3;
+    delete from crm.existing_year_summary where tenant_id = p_tenant;
+    insert into crm.existing_year_summary (tenant_id, year, existing, customers, revenue, cost)
+    select tenant_id, year, existing, count(*), sum(revenue), sum(cost)
+      from crm.customer_year_summary where tenant_id = p_tenant and orders > 0
      group by 1, 2, 3;
     insert into crm.product_month_summary (tenant_id, month, product_id, staff_id, units, revenue, cost)
     select o.tenant_id, date_trunc('month', o.ordered_at at time zone 'UTC')::date, l.product_id, o.staff_id,

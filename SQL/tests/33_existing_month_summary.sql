@@ -1,12 +1,14 @@
--- The kept existing-against-new summary (crm.existing_month_summary, 0058) stays what the monthly
--- rollup says through every path that changes it: orders made, a back-dated first sale (which
+-- The kept existing-against-new summaries (crm.existing_month_summary, 0058, and
+-- crm.existing_year_summary, 0061) stay what the monthly and yearly rollups say through every
+-- path that changes them: orders made, a back-dated first sale (which
 -- moves `existing`), a cancellation, a quote confirmed, an import of orders (COPY into the
 -- staging table, crm.import_orders), a merge, a rebuild of the rollups (triggers on, and off as the
 -- seed runs it), and the fold of the
--- delta rows; report.existing_vs_new_monthly and reports.existing_vs_new (report.existing_vs_new_json)
--- give what their former text computed from the rollup's rows, to the character.
+-- delta rows; report.existing_vs_new_monthly, report.existing_vs_new_yearly and
+-- reports.existing_vs_new (report.existing_vs_new_json) give what their former text computed from
+-- the rollups' rows, to the character.
 begin;
-select plan(14);
+select plan(16);
 
 insert into crm.tenant (id, slug, name) values ('00000000-0000-0000-0000-0000000000f5', 'evn-keep', 'Existing keep');
 set local role crm_unit;
@@ -57,12 +59,42 @@ create function pg_temp.json_from_rollup(p_year int) returns text language sql a
                              round(sum(g.gross_margin) filter (where g.existing) / nullif(sum(g.gross_margin), 0), 4))
                     from g))::text
 $$;
--- Rows of the monthly report whose text differs from the rollup's (either way), years whose
--- reports.existing_vs_new differs, and classes whose summed summary differs from the rollup rows.
+-- The yearly report as computed from the yearly rollup's rows (the text before 0061).
+create function pg_temp.yearly_from_rollup() returns setof text language sql as $$
+    select (t.slug, y.year,
+            count(*) filter (where y.existing),
+            coalesce(sum(y.revenue) filter (where y.existing), 0),
+            coalesce(sum(y.gross_margin) filter (where y.existing), 0),
+            count(*) filter (where not y.existing),
+            coalesce(sum(y.revenue) filter (where not y.existing), 0),
+            coalesce(sum(y.gross_margin) filter (where not y.existing), 0),
+            round(sum(y.gross_margin) filter (where y.existing) / nullif(sum(y.gross_margin), 0), 4))::text
+      from crm.customer_year_summary y join crm.tenant t on t.id = y.tenant_id
+     where y.orders > 0
+     group by t.slug, y.year
+$$;
+-- Rows of the monthly and yearly reports whose text differs from the rollups' (either way), years
+-- whose reports.existing_vs_new differs, and classes whose summed summaries differ from the
+-- rollup rows.
 create function pg_temp.differences() returns bigint language sql as $$
     select (select count(*) from ((select * from pg_temp.monthly_from_rollup() except all select r::text from report.existing_vs_new_monthly r)
                                   union all
                                   (select r::text from report.existing_vs_new_monthly r except all select * from pg_temp.monthly_from_rollup())) x)
+         + (select count(*) from ((select * from pg_temp.yearly_from_rollup() except all select r::text from report.existing_vs_new_yearly r)
+                                  union all
+                                  (select r::text from report.existing_vs_new_yearly r except all select * from pg_temp.yearly_from_rollup())) x)
+         + (select count(*) from (
+               (select s.year, s.existing, sum(s.customers)::bigint, sum(s.revenue), sum(s.cost) from crm.existing_year_summary s
+                 group by 1, 2 having sum(s.customers) <> 0 or sum(s.revenue) <> 0 or sum(s.cost) <> 0
+                except all
+                select y.year, y.existing, count(*), sum(y.revenue), sum(y.cost) from crm.customer_year_summary y
+                 where y.orders > 0 group by 1, 2)
+               union all
+               (select y.year, y.existing, count(*), sum(y.revenue), sum(y.cost) from crm.customer_year_summary y
+                 where y.orders > 0 group by 1, 2
+                except all
+                select s.year, s.existing, sum(s.customers)::bigint, sum(s.revenue), sum(s.cost) from crm.existing_year_summary s
+                 group by 1, 2 having sum(s.customers) <> 0 or sum(s.revenue) <> 0 or sum(s.cost) <> 0)) z)
          + (select count(*) from generate_series(2024, 2026) y
              where report.existing_vs_new_json(y)::text is distinct from pg_temp.json_from_rollup(y))
          + (select count(*) from (
@@ -94,6 +126,9 @@ select is((select (existing_customers, existing_revenue, existing_gross_margin, 
                    existing_share_of_margin)::text from report.existing_vs_new_monthly where month = '2026-02-01'),
           '(1,20.00,12.00,1,10.00,6.00,0.6667)', 'February 2026: Ann existing (20, margin 12), Ben new (10, margin 6)');
 select is(pg_temp.differences(), 0::bigint, 'after orders: the summary is what the rollup says');
+select is((select (existing_customers, existing_revenue, existing_gross_margin, new_customers, new_revenue, new_gross_margin,
+                   existing_share_of_margin)::text from report.existing_vs_new_yearly where year = 2026),
+          '(1,20.00,12.00,1,10.00,6.00,0.6667)', '2026: Ann existing (bought in 2024), Ben new; Cid''s quote is no sale');
 
 -- Ben's sale is cancelled: February has no new customer; Cid's quote is confirmed: March has one.
 select crm.set_order_status(:ben_sale, 'cancelled');
@@ -151,6 +186,8 @@ select pg_temp.buy('Ann', '2026-04-20', 1);
 select cmp_ok(crm.compact_sales_rollups(), '>', 0, 'the fold removes delta rows');
 select is(pg_temp.differences() + (select count(*) from (select month, existing from crm.existing_month_summary group by 1, 2 having count(*) > 1) x),
           0::bigint, 'folded into one row per month and class, with the same figures');
+select is((select count(*) from (select year, existing from crm.existing_year_summary group by 1, 2 having count(*) > 1) x),
+          0::bigint, 'and the yearly one into one row per year and class');
 
 select * from finish();
 rollback;
