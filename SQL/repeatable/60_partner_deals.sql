@@ -55,9 +55,15 @@ begin
     if v_email is null and v_phone is null and p#>>'{prospect,company}' is null then
         raise exception 'invalid params: a prospect needs an email, a phone or a company' using errcode = 'CR422', detail = 'field=prospect';
     end if;
+    -- Each product by key (a LATERAL sub-select with LIMIT 1 stays a per-line index probe): as an
+    -- anti-join, the function's kept plan read every product of the unit the partner may see,
+    -- 50-70 ms a deal in a unit of 33,000 products.
     select format('products[%s].product_id', o - 1) into v_missing
       from jsonb_array_elements(p->'products') with ordinality as e(x, o)
-     where not exists (select 1 from crm.product pr where pr.tenant_id = v_tenant and pr.id = (x->>'product_id')::bigint)
+      left join lateral (select pr.id from crm.product pr
+                          where pr.tenant_id = v_tenant and pr.id = (x->>'product_id')::bigint limit 1) pr on true
+     where pr.id is null
+     order by o
      limit 1;
     if v_missing is not null then
         raise exception 'product not found in the catalog of %', p_unit using errcode = 'CR404', detail = 'field=' || v_missing;
