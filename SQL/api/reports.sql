@@ -92,9 +92,12 @@ create or replace function api.reports_rfm(as_of date, period text, after bigint
 declare
     v_ids bigint[];
 begin
+    -- The page's keys from the unit's own summary rows, by key: report.rfm shows the unit's own
+    -- customers, and the summary's policy lets a unit read the rows of customers shared with it.
     select array_agg(p.customer_id) into v_ids
       from (select s.customer_id from crm.customer_rfm_summary s
-             where s.customer_id > after and s.first_day <= coalesce(as_of, current_date)
+             where s.tenant_id = (select crm.current_tenant())
+               and s.customer_id > after and s.first_day <= coalesce(as_of, current_date)
              order by s.customer_id limit lim) p;
     return query
     select r.customer_id::text, (to_jsonb(r) || jsonb_build_object('customer_id', r.customer_id::text))::text
